@@ -1,0 +1,37 @@
+"""Errors of the fiscal connector core, each with a message fit for a person."""
+
+
+class FiscalError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class ReceiptValidationError(FiscalError, ValueError):
+    """A receipt breaks an FFD 1.2 rule; nothing was queued or sent."""
+
+
+class OutboxError(FiscalError):
+    """The outbox refused an operation; what is already queued is untouched."""
+
+
+class OutboxFullError(OutboxError):
+    """Capacity or disk space exhausted; the new entry was not written."""
+
+
+class OutboxCorruptError(OutboxError):
+    """The outbox file failed its integrity check on open."""
+
+
+class IdempotencyConflictError(OutboxError):
+    """Same idempotency key enqueued again with a different body."""
+
+
+class TransientBackendError(FiscalError):
+    """Transport error, timeout or 5xx: the outcome at the backend is unknown."""
+
+
+class PermanentBackendError(FiscalError):
+    """The backend rejected the document; nothing was registered for it."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
