@@ -16,5 +16,8 @@ else
         ODOO_ADDONS="$odoo_src/addons"
     fi
     ODOO_ADDONS="${ODOO_ADDONS:+$ODOO_ADDONS,}$ROOT/addons"
+    # Odoo refuses the postgres superuser: it connects as the role odoo.conf names.
+    psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'odoo'" | grep -q 1 \
+        || psql -h 127.0.0.1 -U postgres -qc "CREATE ROLE odoo LOGIN CREATEDB"
 fi
 OUR_MODULES="optics_core,optics_pos_ru54fz,ru_accounting_extras,connector_b"
