@@ -1,0 +1,154 @@
+"""The one facade the Odoo module (and the command line) use."""
+
+import logging
+import os
+
+import redis
+
+from .backends import BACKENDS
+from .breaker import make_breaker
+from .drain import Drain
+from .errors import FiscalError
+from .locks import LockManager
+from .outbox import Outbox
+from .receipt import Receipt
+
+_logger = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH = 128  # ATOL Online's external_id limit, the stricter of the two protocols
+
+
+class Connector:
+    def __init__(self, config, devices):
+        self.config = config
+        self.devices = {device.code: device for device in devices}
+        if len(self.devices) != len(devices):
+            raise FiscalError("Two devices share one code")
+        self.outbox = Outbox(config.outbox_path, config.max_entries, config.integrity_check)
+        self._backends = {}
+        self._breakers = {}  # (device, "redis" | "memory") -> breaker
+        self._redis = None
+        if config.redis_url:
+            self._redis = redis.Redis.from_url(
+                config.redis_url, socket_timeout=2.0, socket_connect_timeout=1.0
+            )
+
+    # -- queue --------------------------------------------------------------
+
+    def enqueue(self, key, device_code, receipt_dict, after_key=None):
+        """Validate and queue a receipt under the caller's key.
+
+        Returns True if queued now, False if this exact entry was already there.
+        """
+        if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+            raise FiscalError(
+                f"An idempotency key must be a text of 1 to {MAX_KEY_LENGTH} characters"
+            )
+        self._device(device_code)
+        body = Receipt.from_dict(receipt_dict).to_dict()
+        return self.outbox.enqueue(key, device_code, body["operation"], body, after_key)
+
+    def drain(self, max_seconds=50, on_result=None, devices=None):
+        """Send what is due for at most `max_seconds`; on_result(key, state, result, error)."""
+        codes = list(devices or self.devices)
+        for code in codes:
+            self._device(code)
+        redis_client = self._reachable_redis()
+        kind = "redis" if redis_client is not None else "memory"
+        breakers = {}
+        for code in codes:
+            if (code, kind) not in self._breakers:
+                self._breakers[code, kind] = make_breaker(
+                    code, self.config.breaker_fail_max, self.config.breaker_reset_timeout,
+                    redis_client, self.config.redis_prefix,
+                )
+            breakers[code] = self._breakers[code, kind]
+        locks = LockManager(self.outbox.path + ".locks", redis_client, self.config.redis_prefix,
+                            self.config.lock_expire)
+        backends = {code: self._backend(code) for code in codes}
+        drain = Drain(self.config, self.outbox, backends, breakers, locks, max_seconds=max_seconds)
+        report = drain.run(on_result)
+        report["redis"] = redis_client is not None
+        return report
+
+    def _reachable_redis(self):
+        if self._redis is None:
+            return None
+        try:
+            self._redis.ping()
+        except redis.RedisError as error:
+            _logger.warning(
+                "Redis at %s unreachable (%s): draining with local file locks and in-process "
+                "circuit breakers, safe on this host only", self._redis_address(), error,
+            )
+            return None
+        return self._redis
+
+    def _redis_address(self):
+        kwargs = self._redis.connection_pool.connection_kwargs
+        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+
+    # -- inspection ---------------------------------------------------------
+
+    def status(self):
+        result = self.outbox.status(self.devices)
+        for code, info in result.items():
+            breaker = self._breakers.get((code, "redis")) or self._breakers.get((code, "memory"))
+            info["breaker"] = breaker.current_state if breaker else "closed"
+        return result
+
+    def entry(self, key):
+        return self.outbox.entry(key)
+
+    def dead_letters(self, device_code=None):
+        return self.outbox.dead_letters(device_code)
+
+    def retry_dead(self, key):
+        self.outbox.retry_dead(key)
+
+    def purge(self, retention_days=None):
+        days = self.config.retention_days if retention_days is None else retention_days
+        return self.outbox.purge(days)
+
+    # -- the register itself ------------------------------------------------
+
+    def test_connection(self, device_code):
+        return self._backend(device_code).ping()
+
+    def run_task(self, device_code, task, params=None):
+        return self._backend(device_code).run_task(task, params)
+
+    def close(self):
+        for backend in self._backends.values():
+            backend.close()
+        self._backends.clear()
+        self.outbox.close()
+        if self._redis is not None:
+            self._redis.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _device(self, code):
+        try:
+            return self.devices[code]
+        except KeyError:
+            raise FiscalError(
+                f"Unknown device {code!r}; configured: {', '.join(sorted(self.devices)) or 'none'}"
+            ) from None
+
+    def _backend(self, code):
+        if code not in self._backends:
+            device = self._device(code)
+            self._backends[code] = BACKENDS[device.backend].from_config(device)
+        return self._backends[code]
+
+
+def open_connector(config, devices):
+    """Open the outbox (integrity check, migrations) and return a Connector."""
+    folder = os.path.dirname(os.path.abspath(config.outbox_path))
+    os.makedirs(folder, exist_ok=True)
+    return Connector(config, list(devices))

@@ -1,0 +1,226 @@
+"""The drain: send queued documents, each device in order, devices in parallel.
+
+One thread per device (up to a limit) takes the device's lock, then repeats:
+claim the oldest unfinished entry (atomic in SQLite), settle it with the
+backend under its key, record the outcome under the claim token. An entry
+that may have reached the backend is first asked about (query), never sent
+blindly again; the backend's dedup by key is the last guard. Results reach
+the caller's callback from the calling thread, at least once: an entry is
+marked notified only after its callback returned.
+"""
+
+import concurrent.futures
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+
+import pybreaker
+
+from .backends.base import DONE, FAILED, NOT_FOUND, PENDING
+from .breaker import refuses_calls
+from .errors import OutboxError, PermanentBackendError, TransientBackendError
+from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
+
+_logger = logging.getLogger(__name__)
+
+_NOTIFY_EVERY = 0.1  # seconds between callback passes while devices drain
+
+
+def backoff_delay(attempts, base, cap):
+    """Capped exponential backoff with equal jitter: between half and all of the step."""
+    step = min(cap, base * (2 ** max(attempts - 1, 0)))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+class _DeviceRun:
+    """Drains one device during one drain call (runs in its own thread)."""
+
+    def __init__(self, drain, code):
+        self.drain = drain
+        self.code = code
+        self.backend = drain.backends[code]
+        self.breaker = drain.breakers[code]
+        self.counts = {"done": 0, "dead": 0, "unknown": 0, "retry_wait": 0, "lost_claims": 0}
+        self.skipped = None
+
+    def run(self):
+        lock = self.drain.locks.acquire(self.code)
+        if lock is None:
+            self.skipped = "locked by another drainer"
+            return self.report(None)
+        try:
+            self._loop(lock)
+        except OutboxError as error:  # e.g. disk full while recording: rows resume next drain
+            _logger.error("Drain of device %s stopped: %s", self.code, error)
+            self.skipped = str(error)
+        finally:
+            lock.release()
+        return self.report(lock.mode)
+
+    def report(self, lock_mode):
+        return {**self.counts, "skipped": self.skipped, "lock": lock_mode,
+                "breaker": self.breaker.current_state}
+
+    def _loop(self, lock):
+        config = self.drain.config
+        outbox = self.drain.outbox
+        while not self.drain.stop.is_set():
+            if lock.lost:
+                self.skipped = "lost the Redis lock"
+                return
+            if refuses_calls(self.breaker):
+                self.skipped = "circuit breaker open"
+                return
+            status, row = outbox.claim_head(self.code, self.drain.token, config.poll_interval)
+            if status == "empty":
+                return
+            if status == "wait":
+                delay = row["next_attempt_at"] - time.time()
+                if time.monotonic() + delay >= self.drain.deadline:
+                    return
+                self.drain.stop.wait(max(delay, 0))
+                continue
+            if status == "dead":
+                self.counts["dead"] += 1
+                continue
+            if not self._attempt(row):
+                return
+
+    def _call(self, method, *args):
+        return self.breaker.call(method, *args)
+
+    def _settle(self, row):
+        """Ask or send until the backend gives a final answer or the poll budget ends."""
+        key, operation, body = row["key"], row["operation"], json.loads(row["body"])
+        outcome = None
+        if row["submitted"]:
+            outcome = self._call(self.backend.query, key, operation, body)
+            if outcome.state == NOT_FOUND:
+                outcome = None
+        if outcome is None:
+            crashpoint("drain:before_submit")
+            outcome = self._call(self.backend.submit, key, operation, body)
+        crashpoint("drain:after_submit")
+        poll_until = time.monotonic() + self.drain.config.poll_budget
+        delay = 0.05
+        while outcome.state == PENDING and time.monotonic() + delay < min(
+            poll_until, self.drain.deadline
+        ):
+            time.sleep(delay)
+            delay = min(delay * 2, self.drain.config.poll_interval)
+            outcome = self._call(self.backend.query, key, operation)
+            if outcome.state == NOT_FOUND:  # this process lost track: ask with the body
+                outcome = self._call(self.backend.query, key, operation, body)
+        return outcome
+
+    def _attempt(self, row):
+        """Settle one claimed entry; False when this device must stop for now."""
+        outbox, config, token = self.drain.outbox, self.drain.config, self.drain.token
+        try:
+            outcome = self._settle(row)
+        except pybreaker.CircuitBreakerError:
+            # The breaker refused before any call: the entry goes back as it was.
+            outbox.unclaim(row["id"], token, row["state"], row["submitted"])
+            self.skipped = "circuit breaker open"
+            return False
+        except PermanentBackendError as error:
+            return self._record(row, DEAD, last_error=str(error))
+        except Exception as error:  # noqa: BLE001 - any failure mid-call leaves the outcome unknown
+            if not isinstance(error, TransientBackendError):
+                _logger.exception("Unexpected error while sending %s", row["key"])
+            attempts = row["attempts"] + 1
+            if attempts >= config.max_attempts:
+                return self._record(
+                    row, DEAD, last_error=f"gave up after {attempts} attempts: {error}"
+                )
+            wait = backoff_delay(attempts, config.backoff_base, config.backoff_cap)
+            return self._record(
+                row, UNKNOWN, last_error=str(error), next_attempt_at=time.time() + wait
+            )
+        fields = {"backend_ref": outcome.ref} if outcome.ref else {}
+        if outcome.state == DONE:
+            return self._record(row, DONE, result=outcome.result.to_dict(), last_error=None,
+                                **fields)
+        if outcome.state == FAILED:
+            return self._record(row, DEAD, last_error=outcome.error, **fields)
+        # Accepted but not finished (or lost track): ask again later, not a failed attempt.
+        return self._record(
+            row, RETRY_WAIT, attempts=row["attempts"],
+            next_attempt_at=time.time() + config.poll_interval,
+            last_error=f"backend says {outcome.state}: asking again", **fields,
+        )
+
+    def _record(self, row, state, **fields):
+        if not self.drain.outbox.finish(row["id"], self.drain.token, state, **fields):
+            # Another drainer recovered this row meanwhile: it owns the device now.
+            _logger.warning("Entry %s was taken over by another drainer", row["key"])
+            self.counts["lost_claims"] += 1
+            return False
+        crashpoint("drain:after_record")
+        self.counts[state] = self.counts.get(state, 0) + 1
+        return True
+
+
+class Drain:
+    """One bounded drain over the configured devices."""
+
+    def __init__(self, config, outbox, backends, breakers, locks, *, max_seconds):
+        self.config = config
+        self.outbox = outbox
+        self.backends = backends
+        self.breakers = breakers
+        self.locks = locks
+        self.deadline = time.monotonic() + max_seconds
+        self.stop = threading.Event()
+        self.token = uuid.uuid4().hex
+
+    def run(self, on_result=None):
+        started = time.monotonic()
+        codes = list(self.backends)
+        workers = self.config.drain_workers or min(len(codes), 64) or 1
+        notified = 0
+        devices = {}
+        with concurrent.futures.ThreadPoolExecutor(workers, "fiscal-drain") as pool:
+            futures = {pool.submit(_DeviceRun(self, code).run): code for code in codes}
+            timer = threading.Timer(max(self.deadline - time.monotonic(), 0), self.stop.set)
+            timer.daemon = True
+            timer.start()
+            try:
+                pending = set(futures)
+                while pending:
+                    finished, pending = concurrent.futures.wait(pending, timeout=_NOTIFY_EVERY)
+                    for future in finished:
+                        devices[futures[future]] = future.result()
+                    if on_result is not None:
+                        notified += self.notify(on_result)
+            finally:
+                self.stop.set()
+                timer.cancel()
+        if on_result is not None:
+            notified += self.notify(on_result)
+        totals = {name: sum(report[name] for report in devices.values())
+                  for name in ("done", "dead", "unknown", "retry_wait")}
+        return {**totals, "notified": notified, "seconds": round(time.monotonic() - started, 3),
+                "devices": devices}
+
+    def notify(self, on_result):
+        """Hand final states (done, dead) to the caller; mark each only after it returned."""
+        count = 0
+        while True:
+            rows = self.outbox.unnotified()
+            if not rows:
+                return count
+            for row in rows:
+                error = row["last_error"] if row["state"] == DEAD else None
+                try:
+                    on_result(row["key"], row["state"], row["result"], error)
+                except Exception:  # noqa: BLE001 - the caller's bug must not stop the drain
+                    _logger.exception("on_result failed for %s; it is offered again next drain",
+                                      row["key"])
+                    return count
+                crashpoint("drain:after_callback")
+                self.outbox.mark_notified(row["id"], row["state"])
+                count += 1

@@ -1,0 +1,499 @@
+"""The durable outbox: one SQLite file holding every document to fiscalize.
+
+Every write is one short BEGIN IMMEDIATE transaction on a WAL database with
+synchronous=FULL, so a committed entry survives a power cut and a crash leaves
+each row in a state the next drain knows how to resume. State changes made by
+a drainer are conditional on its claim token, so a drainer that lost its row
+to crash recovery can never overwrite what another one recorded.
+"""
+
+import contextlib
+import hashlib
+import importlib.resources
+import json
+import logging
+import os
+import random
+import re
+import signal
+import sqlite3
+import threading
+import time
+
+from . import hlc
+from .errors import IdempotencyConflictError, OutboxCorruptError, OutboxError, OutboxFullError
+
+_logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENDING = "sending"
+DONE = "done"
+RETRY_WAIT = "retry_wait"
+UNKNOWN = "unknown"
+DEAD = "dead"
+STATES = (PENDING, SENDING, DONE, RETRY_WAIT, UNKNOWN, DEAD)
+UNFINISHED = (PENDING, SENDING, RETRY_WAIT, UNKNOWN)
+_UNFINISHED_SQL = "('pending', 'sending', 'retry_wait', 'unknown')"  # matches index entry_queue
+
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_NOTADB = 26
+_MIGRATION_NAME = re.compile(r"^(\d{4})_\w+\.sql$")
+
+
+def canonical_json(data):
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def crashpoint(name):
+    """Crash-test hook: FISCAL_CONNECTOR_CRASH_AT=name[@chance][,...] SIGKILLs the process here."""
+    spec = os.environ.get("FISCAL_CONNECTOR_CRASH_AT")
+    if not spec:
+        return
+    for item in spec.split(","):
+        point, _, chance = item.partition("@")
+        if point == name and random.random() < float(chance or 1):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _migrations():
+    folder = importlib.resources.files("fiscal_connector") / "migrations"
+    found = []
+    for item in folder.iterdir():
+        match = _MIGRATION_NAME.match(item.name)
+        if match:
+            found.append((int(match.group(1)), item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _row_dict(row):
+    data = dict(row)
+    for name in ("body", "result", "backend_ref"):
+        if data.get(name):
+            data[name] = json.loads(data[name])
+    data["hlc_text"] = hlc.to_text(data["hlc"])
+    return data
+
+
+class Outbox:
+    """Entries of the outbox, each moving pending -> sending -> done (or retry_wait,
+    unknown, dead). Safe to use from several threads (one connection per thread)
+    and several processes (SQLite locking)."""
+
+    def __init__(self, path, max_entries=100000, integrity_check="quick"):
+        self.path = os.path.abspath(path)
+        self.max_entries = max_entries
+        self._local = threading.local()
+        self._connections = []
+        self._guard = threading.Lock()
+        conn = self._conn()
+        self._check_integrity(conn, integrity_check)
+        self._migrate(conn)
+
+    # -- connections and errors ---------------------------------------------
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    def _open(self):
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            raise OutboxError(f"The outbox folder {folder} does not exist")
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            return conn
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def _translate(self, error):
+        code = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+        text = str(error)
+        if code == _SQLITE_FULL or "disk is full" in text:
+            return OutboxFullError(
+                f"The disk holding the outbox {self.path} is full: the entry was not written "
+                "and nothing already queued was changed. Free disk space, then try again."
+            )
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "not a database" in text:
+            return self._corrupt(text)
+        return OutboxError(f"Outbox {self.path}: {text}")
+
+    def _corrupt(self, detail):
+        return OutboxCorruptError(
+            f"The outbox file {self.path} is damaged ({detail}). It was NOT recreated, so the "
+            "receipts it holds are not lost: stop the drain, keep the file and restore it from "
+            "a backup or recover it with `sqlite3 FILE .recover`, then start again."
+        )
+
+    def _check_integrity(self, conn, mode):
+        pragma = "integrity_check" if mode == "full" else "quick_check"
+        try:
+            rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}")]
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+        if rows != ["ok"]:
+            raise self._corrupt("; ".join(rows[:3]))
+
+    def _migrate(self, conn):
+        migrations = _migrations()
+        latest = migrations[-1][0]
+        with self._write() as tx:
+            version = tx.execute("PRAGMA user_version").fetchone()[0]
+            if version > latest:
+                raise OutboxError(
+                    f"The outbox {self.path} has schema version {version}, newer than this "
+                    f"connector knows ({latest}): upgrade the connector"
+                )
+            for number, script in migrations:
+                if number > version:
+                    for statement in _split_sql(script):
+                        tx.execute(statement)
+                    tx.execute(f"PRAGMA user_version = {number}")
+                    _logger.info("Outbox %s migrated to schema version %d", self.path, number)
+
+    @contextlib.contextmanager
+    def _write(self):
+        """One write transaction, taken at once (BEGIN IMMEDIATE); errors leave nothing behind."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise self._translate(error) from error
+            raise
+
+    def _read(self, sql, params=()):
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def close(self):
+        with self._guard:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- enqueue ------------------------------------------------------------
+
+    def enqueue(self, key, device, operation, body, after_key=None):
+        """Queue one document; return True if new, False if this exact entry was already there.
+
+        Raises IdempotencyConflictError when the key exists with another body,
+        device or reference, OutboxFullError at capacity or on a full disk.
+        """
+        text = canonical_json(body)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        now = time.time()
+        with self._write() as tx:
+            existing = tx.execute(
+                "SELECT device, body_hash, after_key FROM entry WHERE key = ?", (key,)
+            ).fetchone()
+            purged = None
+            if existing is None:
+                purged = tx.execute(
+                    "SELECT device, body_hash FROM purged WHERE key = ?", (key,)
+                ).fetchone()
+            if existing is not None or purged is not None:
+                same = (existing or purged)["device"] == device and (
+                    existing or purged
+                )["body_hash"] == digest
+                if existing is not None:
+                    same = same and existing["after_key"] == after_key
+                if same:
+                    return False
+                raise IdempotencyConflictError(
+                    f"Key {key} is already queued with a different receipt, device or reference: "
+                    "a changed document needs a new key (it would be a second fiscal document)"
+                )
+            after_key = self._check_reference(tx, key, after_key)
+            live = tx.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'"
+            ).fetchone()[0]
+            if live >= self.max_entries:
+                raise OutboxFullError(
+                    f"The outbox {self.path} holds {live} undelivered entries, its limit is "
+                    f"{self.max_entries}: {key} was not queued. Check the devices "
+                    "(`fiscal-connector status`), drain, or raise max_entries."
+                )
+            stamp = hlc.tick(tx.execute("SELECT value FROM meta WHERE name = 'hlc'").fetchone()[0])
+            tx.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp,))
+            tx.execute(
+                "INSERT INTO entry (key, device, operation, body, body_hash, hlc, "
+                "next_attempt_at, after_key, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, device, operation, text, digest, stamp, now, after_key, now, now),
+            )
+            crashpoint("enqueue:before_commit")
+        crashpoint("enqueue:after_commit")
+        return True
+
+    @staticmethod
+    def _check_reference(tx, key, after_key):
+        if not after_key:
+            return None
+        if after_key == key:
+            raise OutboxError(f"Entry {key} cannot refer to itself")
+        if tx.execute("SELECT 1 FROM entry WHERE key = ?", (after_key,)).fetchone():
+            return after_key
+        if tx.execute("SELECT 1 FROM purged WHERE key = ?", (after_key,)).fetchone():
+            return None  # done and purged long ago: nothing to wait for
+        raise OutboxError(
+            f"Entry {key} refers to {after_key}, which is not in the outbox: "
+            "queue the document it refers to first"
+        )
+
+    # -- the drain's side ---------------------------------------------------
+
+    def claim_head(self, device, token, poll_interval):
+        """Atomically take the oldest unfinished entry of a device for sending.
+
+        Returns (status, row): "empty"; "wait" (row not due yet, or waiting for
+        the document it refers to); "dead" (the document it refers to is dead,
+        so this one is too); "claimed" (row is now `sending` under `token`; row
+        holds its state and submitted flag from before the claim). The caller
+        holds the device lock, so a row already `sending` was left by a drainer
+        that died: it becomes `unknown`, to be settled by asking the backend.
+        """
+        now = time.time()
+        with self._write() as tx:
+            head = tx.execute(
+                f"SELECT * FROM entry WHERE device = ? AND state IN {_UNFINISHED_SQL} "
+                "ORDER BY hlc, id LIMIT 1",
+                (device,),
+            ).fetchone()
+            if head is None:
+                return "empty", None
+            head = dict(head)
+            if head["state"] == SENDING:
+                _logger.warning(
+                    "Outbox entry %s of device %s was left sending by a stopped drainer: "
+                    "its outcome is unknown, asking the backend",
+                    head["key"],
+                    device,
+                )
+                tx.execute(
+                    "UPDATE entry SET state = 'unknown', submitted = 1, claim = NULL, "
+                    "last_error = ?, updated_at = ? WHERE id = ?",
+                    ("drainer stopped while sending; outcome unknown", now, head["id"]),
+                )
+                head.update(state=UNKNOWN, submitted=1, next_attempt_at=now)
+            if head["next_attempt_at"] > now:
+                return "wait", head
+            if head["after_key"]:
+                status = self._hold_for_reference(tx, head, now, poll_interval)
+                if status:
+                    return status, head
+            tx.execute(
+                "UPDATE entry SET state = 'sending', submitted = 1, claim = ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = ?",
+                (token, now, head["id"], head["state"]),
+            )
+            crashpoint("drain:in_claim")
+        return "claimed", head
+
+    @staticmethod
+    def _hold_for_reference(tx, head, now, poll_interval):
+        ref = tx.execute(
+            "SELECT state FROM entry WHERE key = ?", (head["after_key"],)
+        ).fetchone()
+        if ref is None or ref["state"] == DONE:
+            return None
+        if ref["state"] == DEAD:
+            error = (
+                f"refers to {head['after_key']}, which is a dead letter: "
+                "retry that document first, then this one"
+            )
+            tx.execute(
+                "UPDATE entry SET state = 'dead', notified = 0, last_error = ?, updated_at = ? "
+                "WHERE id = ?",
+                (error, now, head["id"]),
+            )
+            head.update(state=DEAD, last_error=error)
+            return "dead"
+        wait_until = now + poll_interval
+        tx.execute(
+            "UPDATE entry SET state = 'retry_wait', next_attempt_at = ?, last_error = ?, "
+            "updated_at = ? WHERE id = ?",
+            (wait_until, f"waiting for {head['after_key']} to be fiscalized", now, head["id"]),
+        )
+        head.update(next_attempt_at=wait_until)
+        return "wait"
+
+    def finish(self, entry_id, token, state, **fields):
+        """Record the outcome of a claimed entry; False if the claim was lost meanwhile."""
+        now = time.time()
+        fields.update(state=state, claim=None, updated_at=now)
+        if state in (DONE, DEAD):
+            fields["notified"] = 0
+        if state == DONE:
+            fields["done_at"] = now
+        for name in ("result", "backend_ref"):
+            if fields.get(name) is not None:
+                fields[name] = canonical_json(fields[name])
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._write() as tx:
+            changed = tx.execute(
+                f"UPDATE entry SET {assignments} "
+                "WHERE id = ? AND state = 'sending' AND claim = ?",
+                (*fields.values(), entry_id, token),
+            ).rowcount
+            if changed:
+                device = tx.execute("SELECT device FROM entry WHERE id = ?", (entry_id,))
+                device = device.fetchone()[0]
+                if state == DONE:
+                    tx.execute(
+                        "INSERT INTO device_info (device, last_success) VALUES (?, ?) "
+                        "ON CONFLICT (device) DO UPDATE SET last_success = excluded.last_success",
+                        (device, now),
+                    )
+                elif fields.get("last_error"):
+                    tx.execute(
+                        "INSERT INTO device_info (device, last_error, last_error_at) "
+                        "VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
+                        "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
+                        (device, fields["last_error"], now),
+                    )
+        return bool(changed)
+
+    def save_backend_ref(self, entry_id, token, backend_ref):
+        """Keep what the backend handed back (e.g. a document uuid) while still sending."""
+        with self._write() as tx:
+            tx.execute(
+                "UPDATE entry SET backend_ref = ? WHERE id = ? AND state = 'sending' AND claim = ?",
+                (canonical_json(backend_ref), entry_id, token),
+            )
+
+    def unclaim(self, entry_id, token, previous_state, submitted):
+        """Give a claimed entry back untouched (nothing was sent: the breaker refused)."""
+        with self._write() as tx:
+            tx.execute(
+                "UPDATE entry SET state = ?, submitted = ?, claim = NULL, "
+                "attempts = attempts - 1 WHERE id = ? AND state = 'sending' AND claim = ?",
+                (previous_state, submitted, entry_id, token),
+            )
+
+    def unnotified(self, limit=200):
+        rows = self._read(
+            "SELECT id, key, state, result, last_error FROM entry "
+            "WHERE state IN ('done', 'dead') AND notified = 0 ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [
+            dict(row) | {"result": json.loads(row["result"]) if row["result"] else None}
+            for row in rows
+        ]
+
+    def mark_notified(self, entry_id, state):
+        with self._write() as tx:
+            tx.execute(
+                "UPDATE entry SET notified = 1 WHERE id = ? AND state = ?", (entry_id, state)
+            )
+
+    # -- inspection and operations -----------------------------------------
+
+    def entry(self, key):
+        rows = self._read("SELECT * FROM entry WHERE key = ?", (key,))
+        return _row_dict(rows[0]) if rows else None
+
+    def dead_letters(self, device=None, limit=1000):
+        sql = "SELECT * FROM entry WHERE state = 'dead'"
+        params = ()
+        if device:
+            sql += " AND device = ?"
+            params = (device,)
+        rows = self._read(sql + " ORDER BY device, id LIMIT ?", (*params, limit))
+        return [_row_dict(row) for row in rows]
+
+    def retry_dead(self, key):
+        """Queue a dead letter again under the SAME key (asking the backend first if submitted)."""
+        now = time.time()
+        with self._write() as tx:
+            changed = tx.execute(
+                "UPDATE entry SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+                "notified = 0, updated_at = ? WHERE key = ? AND state = 'dead'",
+                (now, now, key),
+            ).rowcount
+            if not changed:
+                row = tx.execute("SELECT state FROM entry WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    raise OutboxError(f"No outbox entry with key {key}")
+                raise OutboxError(f"Entry {key} is {row['state']}, not a dead letter")
+
+    def purge(self, retention_days):
+        """Delete done entries older than the retention, keeping their keys as tombstones."""
+        cutoff = time.time() - retention_days * 86400
+        with self._write() as tx:
+            tx.execute(
+                "INSERT OR IGNORE INTO purged (key, device, body_hash, done_at) "
+                "SELECT key, device, body_hash, done_at FROM entry "
+                "WHERE state = 'done' AND done_at < ?",
+                (cutoff,),
+            )
+            return tx.execute(
+                "DELETE FROM entry WHERE state = 'done' AND done_at < ?", (cutoff,)
+            ).rowcount
+
+    def devices(self):
+        return [row[0] for row in self._read("SELECT DISTINCT device FROM stats ORDER BY device")]
+
+    def status(self, devices=()):
+        """Per device: depth, oldest unfinished age (s), counts per state, last success/error."""
+        now = time.time()
+        result = {}
+        for device in sorted(set(devices) | set(self.devices())):
+            states = {
+                row["state"]: row["n"]
+                for row in self._read(
+                    "SELECT state, n FROM stats WHERE device = ? AND n > 0", (device,)
+                )
+            }
+            oldest = self._read(
+                f"SELECT created_at FROM entry WHERE device = ? AND state IN {_UNFINISHED_SQL} "
+                "ORDER BY hlc, id LIMIT 1",
+                (device,),
+            )
+            info = self._read("SELECT * FROM device_info WHERE device = ?", (device,))
+            info = dict(info[0]) if info else {}
+            result[device] = {
+                "depth": sum(states.get(state, 0) for state in UNFINISHED),
+                "oldest_pending_age": round(now - oldest[0][0], 3) if oldest else None,
+                "states": states,
+                "last_success": info.get("last_success"),
+                "last_error": info.get("last_error"),
+            }
+        return result
+
+
+def _split_sql(script):
+    """Split a migration into statements (sqlite3.complete_statement knows about triggers)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if not current and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        raise OutboxError("A migration ends with an incomplete SQL statement")
+    return statements
