@@ -10,7 +10,9 @@ fiscal document.
 import abc
 import dataclasses
 
-from ..errors import PermanentBackendError
+import requests
+
+from ..errors import PermanentBackendError, TransientBackendError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Outcome:
     state: str
     result: FiscalResult | None = None
     error: str | None = None
+    # the backend's own document id when it differs from the key (ATOL Online uuid)
+    ref: str | None = None
 
 
 class Backend(abc.ABC):
@@ -69,8 +73,15 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def query(self, key):
-        """Ask about a key already submitted (or maybe submitted); return an Outcome."""
+    def query(self, key, operation=None, receipt=None):
+        """Ask about a key already submitted (or maybe submitted); return an Outcome.
+
+        Pass the entry's `operation` and canonical `receipt` when known: a
+        backend whose protocol can only be asked by resending the identical
+        body (ATOL Online) needs them after a restart, and the fiscal result's
+        operation type (tag 1054) comes from `operation`. Resending under the
+        same key never creates a second document.
+        """
 
     def run_task(self, task, params=None):
         """Run a non-fiscal register task (openShift, closeShift, reportX, ...)."""
@@ -82,3 +93,37 @@ class Backend(abc.ABC):
 
     def close(self):  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections."""
+
+
+def http_json(session, method, url, timeout, what, **kwargs):
+    """One HTTP call with a timeout; return (status, JSON object or None if empty).
+
+    Transport errors, timeouts, 5xx and bodies that are not a JSON object raise
+    TransientBackendError: the outcome is unknown. Messages name the call
+    (`what`) and never carry URLs with secrets, headers or bodies.
+    """
+    try:
+        response = session.request(method, url, timeout=timeout, **kwargs)
+    except requests.Timeout:
+        raise TransientBackendError(f"{what}: no answer within {timeout} s") from None
+    except requests.RequestException as exc:
+        raise TransientBackendError(f"{what}: connection failed ({type(exc).__name__})") from None
+    if response.status_code >= 500:
+        raise TransientBackendError(f"{what}: HTTP {response.status_code} from the backend")
+    if not response.content.strip():
+        return response.status_code, None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise TransientBackendError(
+            f"{what}: malformed answer (HTTP {response.status_code}, not a JSON object)"
+        )
+    return response.status_code, body
+
+
+def config_value(config, name, default=""):
+    """A DeviceConfig attribute (or dict key), `default` when absent or empty."""
+    value = config.get(name) if isinstance(config, dict) else getattr(config, name, None)
+    return default if value in (None, "") else value
