@@ -1,0 +1,178 @@
+"""Optics formulas and prescription checks, in plain Python (no Odoo import).
+
+Dioptre values are handled as Decimal so that step checks (0.25, 0.125) are
+exact. Functions accept Decimal, int, float or str and return Decimal.
+The Odoo layer turns the error tuples returned here into translated messages.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal("0")
+
+
+def to_decimal(value):
+    """Decimal from a float/int/str; floats go through their short repr."""
+    if value is None or value is False:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
+def round_to_step(value, step="0.25"):
+    """Round a power to the nearest multiple of step (half away from zero)."""
+    step = to_decimal(step)
+    return (to_decimal(value) / step).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * step
+
+
+def normalize_axis(axis):
+    """Axis in 1..180 (TABO): 0 and 180 are the same meridian."""
+    axis = int(axis) % 180
+    return axis or 180
+
+
+def transpose(sphere, cylinder, axis):
+    """Other cylinder notation: sphere + cyl, -cyl, axis +/- 90 kept in 1..180."""
+    sphere, cylinder = to_decimal(sphere), to_decimal(cylinder)
+    if cylinder == ZERO:
+        return sphere, ZERO, axis
+    return sphere + cylinder, -cylinder, normalize_axis(int(axis) + 90)
+
+
+def minus_cylinder_form(sphere, cylinder, axis):
+    """The prescription written with a cylinder <= 0 (the form labs expect)."""
+    if to_decimal(cylinder) > ZERO:
+        return transpose(sphere, cylinder, axis)
+    return to_decimal(sphere), to_decimal(cylinder), axis
+
+
+def spherical_equivalent(sphere, cylinder):
+    return to_decimal(sphere) + to_decimal(cylinder) / 2
+
+
+def near_prescription(sphere, cylinder, axis, addition):
+    """Near Rx: sphere + addition, same cylinder and axis."""
+    return to_decimal(sphere) + to_decimal(addition), to_decimal(cylinder), axis
+
+
+def vertex_power(power, distance_mm):
+    """F' = F / (1 - d*F): power moved distance_mm towards the eye (d in metres)."""
+    power = to_decimal(power)
+    metres = to_decimal(distance_mm) / 1000
+    return power / (1 - metres * power)
+
+
+def vertex_compensate(sphere, cylinder, distance_mm):
+    """Compensate both principal meridians; returns (sphere, cylinder) unrounded."""
+    sphere, cylinder = to_decimal(sphere), to_decimal(cylinder)
+    first = vertex_power(sphere, distance_mm)
+    second = vertex_power(sphere + cylinder, distance_mm)
+    return first, second - first
+
+
+def prentice_prism(decentration_mm, power):
+    """Prism in prism dioptres = decentration (cm) x power (D)."""
+    return abs(to_decimal(decentration_mm) / 10 * to_decimal(power))
+
+
+def frame_pd(box_a, dbl):
+    return to_decimal(box_a) + to_decimal(dbl)
+
+
+def decentration(box_a, dbl, monocular_pd):
+    """Inset per eye (mm): (A + DBL) / 2 - monocular PD."""
+    return frame_pd(box_a, dbl) / 2 - to_decimal(monocular_pd)
+
+
+def minimum_blank(effective_diameter, decentration_mm, allowance_mm=2):
+    """Smallest uncut lens (mm): ED + 2 x |decentration| + allowance."""
+    return (
+        to_decimal(effective_diameter)
+        + 2 * abs(to_decimal(decentration_mm))
+        + to_decimal(allowance_mm)
+    )
+
+
+def is_multiple_of(value, step):
+    step = to_decimal(step)
+    return step == ZERO or to_decimal(value) % step == ZERO
+
+
+def check_value(field, value, low, high, step=None):
+    """Error tuples (field, kind, value, low, high, step) for one value."""
+    value = to_decimal(value)
+    if value < to_decimal(low) or value > to_decimal(high):
+        return [(field, "range", value, to_decimal(low), to_decimal(high), step)]
+    if step is not None and not is_multiple_of(value, step):
+        return [(field, "step", value, to_decimal(low), to_decimal(high), to_decimal(step))]
+    return []
+
+
+def check_eye(values, limits):
+    """Check one eye.
+
+    values: dict with sphere, cylinder, axis (None when not given), addition,
+    prism, prism_angle, pd_far, pd_near, fitting_height, cl_base_curve,
+    cl_diameter; zero means "not used" except for sphere, cylinder and axis.
+    limits: dict name -> (low, high[, step]) as in company settings.
+    Returns a list of error tuples (field, kind, value, low, high, step).
+    """
+    errors = []
+    for field in ("sphere", "cylinder"):
+        errors += check_value(field, values.get(field), *limits[field])
+    cylinder = to_decimal(values.get("cylinder"))
+    axis = values.get("axis")
+    if cylinder != ZERO and axis is None:
+        errors.append(("axis", "required", None, None, None, None))
+    elif axis is not None:
+        errors += check_value("axis", axis, 0, 180, 1)
+    optional = (
+        "addition",
+        "prism",
+        "pd_far",
+        "pd_near",
+        "fitting_height",
+        "cl_base_curve",
+        "cl_diameter",
+    )
+    for field in optional:
+        if to_decimal(values.get(field)) != ZERO:
+            errors += check_value(field, values.get(field), *limits[field])
+    if to_decimal(values.get("prism")) != ZERO and values.get("prism_angle") is not None:
+        errors += check_value("prism_angle", values["prism_angle"], 0, 360)
+    return errors
+
+
+def tolerance_for(lines, quantity, reference):
+    """Allowed deviation for a quantity from profile lines.
+
+    lines: iterable of (quantity, power_from, power_to, tolerance_abs, tolerance_pct);
+    reference: the power that selects the line (highest meridian for sphere,
+    cylinder magnitude for cylinder and axis, addition for addition, 0 for
+    heights). Returns None when no line applies (the value is not checked).
+    """
+    reference = abs(to_decimal(reference))
+    for line_quantity, power_from, power_to, tol_abs, tol_pct in lines:
+        if line_quantity != quantity:
+            continue
+        if to_decimal(power_from) <= reference <= to_decimal(power_to):
+            if to_decimal(tol_pct):
+                return reference * to_decimal(tol_pct) / 100
+            return to_decimal(tol_abs)
+    return None
+
+
+def axis_deviation(ordered, measured):
+    """Smallest angle between two axes (degrees, 0..90)."""
+    diff = abs(int(ordered) - int(measured)) % 180
+    return min(diff, 180 - diff)
+
+
+def within_tolerance(quantity, ordered, measured, tolerance):
+    if tolerance is None:
+        return True
+    if quantity == "axis":
+        deviation = Decimal(axis_deviation(ordered, measured))
+    else:
+        deviation = abs(to_decimal(measured) - to_decimal(ordered))
+    return deviation <= to_decimal(tolerance)

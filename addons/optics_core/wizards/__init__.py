@@ -1,0 +1,1 @@
+from . import optics_glasses_job_wizard
