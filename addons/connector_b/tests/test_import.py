@@ -1,0 +1,98 @@
+from odoo.tests import tagged
+
+from .common import LINZA_ROWS, OPTIKA_ROWS, CatalogueCase
+
+
+@tagged("post_install", "-at_install")
+class TestSupplierFiles(CatalogueCase):
+    def test_xlsx_with_russian_headers(self):
+        run = self.run_import(self.optika_profile, self.optika_file())
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual((run.rows_total, run.rows_created, run.rows_rejected), (3, 3, 0))
+        frame = self.seller(self.optika, "FR-1001")
+        self.assertEqual(frame.product_tmpl_id.name, "Оправа Ray Classic 52-18")
+        self.assertEqual(frame.product_tmpl_id.barcode, "4600000000015")
+        self.assertEqual(frame.price, 2450.0)
+        self.assertEqual(frame.catalogue_retail_price, 4990.0)
+        self.assertEqual(frame.catalogue_vat, "20")
+        self.assertEqual((frame.catalogue_stock, frame.min_qty, frame.delay), (12, 1, 5))
+        self.assertEqual(frame.product_tmpl_id.standard_price, 2450.0)
+        self.assertEqual(frame.product_tmpl_id.list_price, 4990.0)
+        # "3 120,50" written as text in the workbook: a space for thousands, a decimal comma.
+        self.assertEqual(self.seller(self.optika, "FR-1002").price, 3120.5)
+        case = self.seller(self.optika, "AC-2001")
+        self.assertEqual((case.catalogue_vat, case.min_qty, case.catalogue_stock),
+                         ("none", 10, 250))
+        self.assertEqual(len(run.line_ids.filtered(lambda line: line.action == "create")), 3)
+
+    def test_windows_1251_csv_prices_without_vat_stock_words(self):
+        run = self.run_import(self.linza_profile, self.linza_file())
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(run.rows_created, 3)
+        lens = self.product_by_barcode("4600000000046")
+        self.assertEqual(lens.name, "Линза 1.5 однофокальная")
+        seller = lens.seller_ids
+        # 1 000,00 without VAT + 20 % = 1 200,00 kept with VAT.
+        self.assertEqual((seller.partner_id, seller.price, seller.catalogue_vat),
+                         (self.linza, 1200.0, "20"))
+        self.assertEqual(seller.catalogue_stock, 50)  # "много"
+        self.assertEqual(self.product_by_barcode("4600000000053").seller_ids.price, 2450.0)
+        self.assertEqual(self.product_by_barcode("4600000000053").seller_ids.catalogue_stock, 3)
+        self.assertEqual(self.product_by_barcode("4600000000060").seller_ids.catalogue_stock, 0)
+
+    def test_csv_retail_and_wholesale_vat_fraction_negative_stock(self):
+        run = self.run_import(self.access_profile, self.access_file())
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(run.rows_created, 3)
+        spray = self.env["product.template"].search([("default_code", "=", "CL-01")])
+        self.assertEqual((spray.list_price, spray.standard_price), (1290.0, 450.0))
+        seller = spray.seller_ids
+        self.assertEqual((seller.product_code, seller.catalogue_vat, seller.min_qty),
+                         ("CL-01", "20", 1))
+        self.assertEqual(seller.catalogue_stock, 0)  # -5: the supplier has none to sell
+        chain = self.env["product.template"].search([("default_code", "=", "CH-01")])
+        self.assertEqual((chain.seller_ids.catalogue_vat, chain.standard_price), ("10", 310.5))
+
+    def test_reimport_changes_nothing(self):
+        for profile, path in ((self.optika_profile, self.optika_file()),
+                              (self.linza_profile, self.linza_file()),
+                              (self.access_profile, self.access_file())):
+            first = self.run_import(profile, path)
+            self.assertEqual(first.rows_created, 3, first.message)
+            sellers = self.env["product.supplierinfo"].search(
+                [("partner_id", "=", profile.partner_id.id)])
+            before = [(s.write_date, s.product_tmpl_id.write_date, s.price) for s in sellers]
+            self.env.flush_all()
+            second = self.run_import(profile, path)
+            self.assertEqual(second.state, "done")
+            self.assertEqual((second.rows_created, second.rows_updated, second.rows_unchanged,
+                              second.rows_pending), (0, 0, 3, 0), second.message)
+            sellers.invalidate_recordset()
+            after = [(s.write_date, s.product_tmpl_id.write_date, s.price) for s in sellers]
+            self.assertEqual(before, after)
+            self.assertFalse(second.pending_ids)
+
+    def test_preview_writes_nothing_and_lists_rows(self):
+        rows = [*OPTIKA_ROWS, ["FR-1003", "Оправа без цены", "4600000000077", "дорого", 1, "20%",
+                                1, 1, 1]]
+        run = self.preview(self.optika_profile, self.optika_file(rows))
+        self.assertEqual(run.state, "previewed")
+        self.assertEqual((run.rows_created, run.rows_rejected), (3, 1))
+        self.assertFalse(self.seller(self.optika, "FR-1001"))
+        rejected = run.line_ids.filtered(lambda line: line.action == "reject")
+        self.assertEqual(rejected.row_number, 5)
+        self.assertIn("'дорого' is not a number", rejected.message)
+        self.assertIn("Nothing will be written", run.message)
+
+    def test_update_existing_product(self):
+        self.run_import(self.linza_profile, self.linza_file())
+        rows = [list(row) for row in LINZA_ROWS]
+        rows[0][1] = "Линза 1.5 однофокальная, просветлённая"
+        rows[0][3] = "1 050,00"  # +5 %: under the 20 % limit, written at once
+        run = self.run_import(self.linza_profile, self.linza_file(rows))
+        self.assertEqual((run.rows_updated, run.rows_unchanged), (1, 2), run.message)
+        lens = self.product_by_barcode("4600000000046")
+        self.assertEqual(lens.name, "Линза 1.5 однофокальная, просветлённая")
+        self.assertEqual((lens.seller_ids.price, lens.standard_price), (1260.0, 1260.0))
+        line = run.line_ids.filtered(lambda line: line.action == "update")
+        self.assertIn("1200.0 -> 1260.0", line.message)

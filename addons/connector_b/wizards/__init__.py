@@ -1,0 +1,1 @@
+from . import connector_b_import_wizard
