@@ -52,12 +52,12 @@ def make_breaker(device_code, fail_max, reset_timeout, redis_client=None, prefix
     )
 
 
-def refuses_calls(breaker):
-    """True while the breaker is open and its reset timeout has not elapsed."""
+def seconds_until_trial(breaker):
+    """0 when calls may go through; else how long the open breaker still refuses them."""
     if breaker.current_state != pybreaker.STATE_OPEN:
-        return False
+        return 0.0
     opened_at = breaker._state_storage.opened_at  # noqa: SLF001 - pybreaker exposes no getter
     if opened_at is None:
-        return False
+        return 0.0
     reopen = opened_at + datetime.timedelta(seconds=breaker.reset_timeout)
-    return datetime.datetime.now(datetime.timezone.utc) < reopen
+    return max((reopen - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)

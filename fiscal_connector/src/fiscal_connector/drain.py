@@ -15,13 +15,13 @@ import logging
 import random
 import threading
 import time
-import uuid
 
 import pybreaker
 
 from .backends.base import DONE, FAILED, NOT_FOUND, PENDING
-from .breaker import refuses_calls
+from .breaker import seconds_until_trial
 from .errors import OutboxError, PermanentBackendError, TransientBackendError
+from .locks import owner_id
 from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
 
 _logger = logging.getLogger(__name__)
@@ -71,11 +71,17 @@ class _DeviceRun:
             if lock.lost:
                 self.skipped = "lost the Redis lock"
                 return
-            if refuses_calls(self.breaker):
-                self.skipped = "circuit breaker open"
-                return
+            closed_for = seconds_until_trial(self.breaker)
+            if closed_for:
+                if time.monotonic() + closed_for >= self.drain.deadline:
+                    self.skipped = "circuit breaker open"
+                    return
+                self.drain.stop.wait(closed_for)  # then a trial call (half-open)
+                continue
             status, row = outbox.claim_head(self.code, self.drain.token, config.poll_interval)
-            if status == "empty":
+            if status in ("empty", "busy"):
+                if status == "busy":
+                    self.skipped = f"entry {row['key']} is being sent by another drainer"
                 return
             if status == "wait":
                 delay = row["next_attempt_at"] - time.time()
@@ -124,8 +130,7 @@ class _DeviceRun:
         except pybreaker.CircuitBreakerError:
             # The breaker refused before any call: the entry goes back as it was.
             outbox.unclaim(row["id"], token, row["state"], row["submitted"])
-            self.skipped = "circuit breaker open"
-            return False
+            return True  # the loop waits for the breaker's trial time or stops
         except PermanentBackendError as error:
             return self._record(row, DEAD, last_error=str(error))
         except Exception as error:  # noqa: BLE001 - any failure mid-call leaves the outcome unknown
@@ -175,7 +180,7 @@ class Drain:
         self.locks = locks
         self.deadline = time.monotonic() + max_seconds
         self.stop = threading.Event()
-        self.token = uuid.uuid4().hex
+        self.token = owner_id()  # names this process: a claim of a dead drainer is recoverable
 
     def run(self, on_result=None):
         started = time.monotonic()

@@ -1,0 +1,147 @@
+"""The drain against the real emulators over HTTP, with the real Redis."""
+
+import redis
+from conftest import REDIS_URL, assert_device_order, assert_exactly_once, drain_all, free_port
+from fiscal_connector.demo import emulator_device, sample_receipt
+from fiscal_connector.drain import backoff_delay
+from fiscal_connector.emulators import EmulatorServer
+
+
+def test_drains_both_backends_in_order(connector_factory, atol_web_emulator, atol_online_emulator):
+    servers = [atol_web_emulator, atol_online_emulator]
+    conn = connector_factory([emulator_device("web", atol_web_emulator),
+                              emulator_device("cloud", atol_online_emulator)])
+    keys = []
+    for number in range(10):
+        device = ("web", "cloud")[number % 2]
+        keys.append(f"sale-{number}")
+        conn.enqueue(keys[-1], device, sample_receipt(number))
+    results = {}
+    report = conn.drain(max_seconds=20, on_result=lambda *args: results.setdefault(args[0], args))
+    assert report["done"] == 10 and report["redis"] is True
+    assert report["devices"]["web"]["lock"] == "redis+file"
+    assert_exactly_once(conn, keys, servers)
+    assert_device_order(conn, servers, keys)
+    key, state, result, error = results["sale-3"]
+    assert (state, error) == ("done", None)
+    assert result == conn.entry("sale-3")["result"]
+    assert result["fn_number"] and result["fd_number"] > 0 and result["qr"].startswith("t=")
+    assert conn.status()["web"]["depth"] == 0
+
+
+def test_callback_is_offered_again_until_it_returns(connector_factory, atol_web_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator)])
+    conn.enqueue("k1", "web", sample_receipt(1))
+
+    def failing(*_):
+        raise RuntimeError("the caller's database is down")
+
+    conn.drain(max_seconds=10, on_result=failing)
+    assert conn.entry("k1")["state"] == "done"
+    seen = []
+    report = conn.drain(max_seconds=5, on_result=lambda *args: seen.append(args[:2]))
+    assert seen == [("k1", "done")] and report["notified"] == 1
+    conn.drain(max_seconds=5, on_result=lambda *args: seen.append(args[:2]))
+    assert seen == [("k1", "done")]  # delivered once it returned: not again
+
+
+def test_refund_waits_for_its_sale_on_another_device(connector_factory, atol_web_emulator,
+                                                     tmp_path):
+    port = free_port()
+    late = EmulatorServer("atol_web", tmp_path / "late", port=port)
+    down_device = emulator_device("down", late, timeout=0.3)  # nothing listens yet
+    conn = connector_factory([down_device, emulator_device("web", atol_web_emulator)])
+    conn.enqueue("sale", "down", sample_receipt(1))
+    conn.enqueue("refund", "web", sample_receipt(1, "sell_refund"), after_key="sale")
+    conn.enqueue("next-sale", "web", sample_receipt(2))
+    conn.drain(max_seconds=1)
+    assert conn.entry("refund")["state"] == "retry_wait"
+    assert conn.entry("next-sale")["state"] == "pending"  # head of line: not sent past the refund
+    assert atol_web_emulator.documents() == {}
+    late.start()
+    try:
+        drain_all(conn)
+        assert_exactly_once(conn, ["sale"], [late])
+        assert_exactly_once(conn, ["refund", "next-sale"], [atol_web_emulator])
+        assert_device_order(conn, [atol_web_emulator], ["refund", "next-sale"])
+    finally:
+        late.stop()
+
+
+def test_permanent_error_goes_dead_and_retry_keeps_the_key(connector_factory,
+                                                           atol_online_emulator):
+    device = emulator_device("cloud", atol_online_emulator)
+    conn = connector_factory([device])
+    receipt = sample_receipt(1)
+    receipt["company"]["inn"] = "7707083893"  # valid INN, but not the group's: error at the backend
+    conn.enqueue("wrong-inn", "cloud", receipt)
+    conn.enqueue("good", "cloud", sample_receipt(2))
+    outcomes = {}
+    conn.drain(max_seconds=10, on_result=lambda key, state, result, error:
+               outcomes.setdefault(key, (state, error)))
+    assert outcomes["wrong-inn"][0] == "dead" and "INN" in outcomes["wrong-inn"][1]
+    assert outcomes["good"][0] == "done"  # a dead letter does not block the device
+    assert [row["key"] for row in conn.dead_letters()] == ["wrong-inn"]
+    conn.retry_dead("wrong-inn")
+    assert conn.entry("wrong-inn")["state"] == "pending"
+    conn.drain(max_seconds=5)
+    assert conn.entry("wrong-inn")["state"] == "dead"  # still wrong, still the same key
+    assert "wrong-inn" not in atol_online_emulator.documents()
+
+
+def test_gives_up_after_max_attempts(connector_factory):
+    port = free_port()
+    device = emulator_device("nowhere", EmulatorServer("atol_web", "/nonexistent", port=port),
+                             timeout=0.2)
+    conn = connector_factory([device], max_attempts=3, backoff_base=0.01)
+    conn.enqueue("k", "nowhere", sample_receipt(1))
+    dead = []
+    conn.drain(max_seconds=5, on_result=lambda *args: dead.append(args))
+    entry = conn.entry("k")
+    assert entry["state"] == "dead" and entry["attempts"] == 3
+    assert "gave up after 3 attempts" in entry["last_error"]
+    assert dead[0][:2] == ("k", "dead") and dead[0][3] == entry["last_error"]
+
+
+def test_breaker_opens_half_opens_and_closes_shared_in_redis(connector_factory, tmp_path,
+                                                            redis_prefix):
+    port = free_port()
+    server = EmulatorServer("atol_web", tmp_path / "web", port=port)
+    device = emulator_device("web", server, timeout=0.2)
+    conn = connector_factory([device], breaker_fail_max=3, breaker_reset_timeout=3.0)
+    conn.enqueue("k", "web", sample_receipt(1))
+    report = conn.drain(max_seconds=1.0)  # ends before the reset (Redis keeps whole seconds)
+    assert report["devices"]["web"]["skipped"] == "circuit breaker open"
+    assert conn.entry("k")["attempts"] == 3  # tripped after exactly fail_max transport failures
+    client = redis.Redis.from_url(REDIS_URL)
+    assert client.get(f"{redis_prefix}fiscal:breaker:web:pybreaker:state") == b"open"
+    # Another process's connector sees the same open breaker and does not call.
+    other = connector_factory([device], outbox_path=tmp_path / "other.sqlite",
+                              breaker_fail_max=3, breaker_reset_timeout=3.0)
+    other.enqueue("k2", "web", sample_receipt(2))
+    assert other.drain(max_seconds=1)["devices"]["web"]["skipped"] == "circuit breaker open"
+    assert other.entry("k2")["attempts"] == 0
+    server.start()
+    try:
+        drain_all(conn)  # after the reset timeout: a trial call (half-open) succeeds and closes it
+        assert conn.status()["web"]["breaker"] == "closed"
+        assert client.get(f"{redis_prefix}fiscal:breaker:web:pybreaker:state") == b"closed"
+        assert_exactly_once(conn, ["k"], [server])
+    finally:
+        server.stop()
+        client.close()
+
+
+def test_backoff_is_capped_with_jitter():
+    delays = [backoff_delay(attempt, 1.0, 300.0) for attempt in range(1, 20)]
+    assert 0.5 <= delays[0] <= 1.0
+    assert 4.0 <= delays[3] <= 8.0
+    assert all(150.0 <= delay <= 300.0 for delay in delays[10:])
+
+
+def test_without_redis_it_uses_file_locks(connector_factory, atol_web_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator)], redis_enabled=False)
+    conn.enqueue("k", "web", sample_receipt(1))
+    report = conn.drain(max_seconds=10)
+    assert report["redis"] is False and report["devices"]["web"]["lock"] == "file"
+    assert_exactly_once(conn, ["k"], [atol_web_emulator])

@@ -1,0 +1,190 @@
+"""The SQLite outbox on real files: idempotency, order, claims, recovery, purge, migrations."""
+
+import sqlite3
+import threading
+
+import pytest
+from fiscal_connector.demo import sample_receipt
+from fiscal_connector.errors import IdempotencyConflictError, OutboxError
+from fiscal_connector.locks import owner_id
+from fiscal_connector.outbox import Outbox
+
+from fiscal_connector import hlc
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    box = Outbox(str(tmp_path / "outbox.sqlite"))
+    yield box
+    box.close()
+
+
+def test_pragmas_and_schema_version(outbox):
+    conn = sqlite3.connect(outbox.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    own = outbox._conn()
+    assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    conn.close()
+
+
+def test_enqueue_is_idempotent_and_conflicts_on_another_body(outbox):
+    body = sample_receipt(1)
+    assert outbox.enqueue("k1", "d1", "sell", body) is True
+    assert outbox.enqueue("k1", "d1", "sell", dict(body)) is False
+    with pytest.raises(IdempotencyConflictError, match="new key"):
+        outbox.enqueue("k1", "d1", "sell", sample_receipt(2))
+    with pytest.raises(IdempotencyConflictError):
+        outbox.enqueue("k1", "d2", "sell", body)
+    assert outbox.status()["d1"]["states"] == {"pending": 1}
+
+
+def test_reference_must_exist_and_not_be_itself(outbox):
+    with pytest.raises(OutboxError, match="not in the outbox"):
+        outbox.enqueue("r1", "d1", "sell_refund", sample_receipt(1, "sell_refund"), "nope")
+    with pytest.raises(OutboxError, match="itself"):
+        outbox.enqueue("r1", "d1", "sell_refund", sample_receipt(1, "sell_refund"), "r1")
+    assert outbox.entry("r1") is None
+
+
+def test_hlc_is_monotonic_when_the_clock_steps_back():
+    first = hlc.tick(0, now_millis=5000)
+    second = hlc.tick(first, now_millis=4000)  # wall clock went backwards
+    third = hlc.tick(second, now_millis=4000)
+    fourth = hlc.tick(third, now_millis=6000)
+    assert first < second < third < fourth
+    assert hlc.unpack(second) == (5000, 1)
+    full = hlc.pack(7000, hlc.LOGICAL_MAX)
+    assert hlc.unpack(hlc.tick(full, now_millis=7000)) == (7001, 0)
+    assert hlc.to_text(first).startswith("1970-01-01T00:00:05.000Z")
+
+
+def test_fifo_per_device_and_head_of_line(outbox):
+    for number in range(3):
+        outbox.enqueue(f"a{number}", "d1", "sell", sample_receipt(number))
+    outbox.enqueue("b0", "d2", "sell", sample_receipt(9))
+    token = owner_id()
+    status, row = outbox.claim_head("d1", token, 0.05)
+    assert (status, row["key"]) == ("claimed", "a0")
+    # A live drainer holds a0: nobody may take a0 or skip past it.
+    assert outbox.claim_head("d1", owner_id(), 0.05)[0] == "busy"
+    later = row["next_attempt_at"] + 60
+    assert outbox.finish(row["id"], token, "retry_wait", next_attempt_at=later)
+    status, row = outbox.claim_head("d1", token, 0.05)
+    assert (status, row["key"]) == ("wait", "a0")  # not due: the device waits, a1 is not sent
+    assert outbox.claim_head("d2", token, 0.05)[1]["key"] == "b0"
+
+
+def test_claim_is_atomic_between_threads(outbox):
+    outbox.enqueue("k", "d1", "sell", sample_receipt(1))
+    results = []
+    barrier = threading.Barrier(8)
+
+    def claim():
+        barrier.wait()
+        results.append(outbox.claim_head("d1", owner_id(), 0.05)[0])
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["busy"] * 7 + ["claimed"]
+
+
+def test_sending_row_of_a_dead_drainer_is_recovered_as_unknown(outbox):
+    outbox.enqueue("k", "d1", "sell", sample_receipt(1))
+    dead_owner = "%s|999999999|gone|x" % owner_id().split("|")[0]
+    status, row = outbox.claim_head("d1", dead_owner, 0.05)
+    assert status == "claimed"
+    status, row = outbox.claim_head("d1", owner_id(), 0.05)
+    assert status == "claimed"
+    assert (row["state"], row["submitted"]) == ("unknown", 1)  # will be asked about, not resent
+    # The dead drainer's late write is refused: its claim is gone.
+    assert not outbox.finish(row["id"], dead_owner, "done", result={"x": 1})
+
+
+def test_reference_waits_then_follows_a_dead_letter(outbox):
+    outbox.enqueue("sale", "d1", "sell", sample_receipt(1))
+    outbox.enqueue("refund", "d2", "sell_refund", sample_receipt(1, "sell_refund"), "sale")
+    token = owner_id()
+    status, row = outbox.claim_head("d2", token, 0.05)
+    assert status == "wait"
+    assert "waiting for sale" in outbox.entry("refund")["last_error"]
+    _, sale = outbox.claim_head("d1", token, 0.05)
+    outbox.finish(sale["id"], token, "dead", last_error="rejected")
+    outbox._conn().execute("UPDATE entry SET next_attempt_at = 0 WHERE key = 'refund'")
+    assert outbox.claim_head("d2", token, 0.05)[0] == "dead"
+    assert "dead letter" in outbox.entry("refund")["last_error"]
+
+
+def test_dead_letter_retry_keeps_the_key(outbox):
+    outbox.enqueue("k", "d1", "sell", sample_receipt(1))
+    token = owner_id()
+    _, row = outbox.claim_head("d1", token, 0.05)
+    outbox.finish(row["id"], token, "dead", last_error="boom")
+    assert [r["key"] for r in outbox.dead_letters()] == ["k"]
+    outbox.retry_dead("k")
+    entry = outbox.entry("k")
+    assert (entry["state"], entry["attempts"], entry["submitted"]) == ("pending", 0, 1)
+    with pytest.raises(OutboxError, match="not a dead letter"):
+        outbox.retry_dead("k")
+    with pytest.raises(OutboxError, match="No outbox entry"):
+        outbox.retry_dead("missing")
+
+
+def test_purge_keeps_tombstones(outbox):
+    body = sample_receipt(1)
+    outbox.enqueue("k", "d1", "sell", body)
+    token = owner_id()
+    _, row = outbox.claim_head("d1", token, 0.05)
+    outbox.finish(row["id"], token, "done", result={"fd_number": 1})
+    assert outbox.purge(retention_days=1) == 0
+    assert outbox.purge(retention_days=-1) == 1
+    assert outbox.entry("k") is None
+    assert outbox.enqueue("k", "d1", "sell", body) is False  # purged key stays idempotent
+    with pytest.raises(IdempotencyConflictError):
+        outbox.enqueue("k", "d1", "sell", sample_receipt(2))
+    # A refund of a purged sale has nothing left to wait for.
+    assert outbox.enqueue("r", "d1", "sell_refund", sample_receipt(1, "sell_refund"), "k")
+    assert outbox.entry("r")["after_key"] is None
+
+
+def test_status_counts_and_unnotified(outbox):
+    outbox.enqueue("k1", "d1", "sell", sample_receipt(1))
+    outbox.enqueue("k2", "d1", "sell", sample_receipt(2))
+    token = owner_id()
+    _, row = outbox.claim_head("d1", token, 0.05)
+    outbox.finish(row["id"], token, "done", result={"fd_number": 7})
+    status = outbox.status()["d1"]
+    assert status["depth"] == 1
+    assert status["states"] == {"done": 1, "pending": 1}
+    assert status["oldest_pending_age"] >= 0
+    assert status["last_success"] is not None
+    [note] = outbox.unnotified()
+    assert (note["key"], note["result"]) == ("k1", {"fd_number": 7})
+    outbox.mark_notified(note["id"], "done")
+    assert outbox.unnotified() == []
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "outbox.sqlite"
+    Outbox(str(path)).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(OutboxError, match="newer than this connector"):
+        Outbox(str(path))
+
+
+def test_reopen_keeps_entries_and_hlc(tmp_path):
+    path = str(tmp_path / "outbox.sqlite")
+    box = Outbox(path)
+    box.enqueue("k1", "d1", "sell", sample_receipt(1))
+    first = box.entry("k1")["hlc"]
+    box.close()
+    box = Outbox(path)
+    box.enqueue("k2", "d1", "sell", sample_receipt(2))
+    assert box.entry("k2")["hlc"] > first
+    box.close()
