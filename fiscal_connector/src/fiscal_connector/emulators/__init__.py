@@ -57,7 +57,7 @@ class EmulatorServer:
         app = EMULATORS[self.kind](self.state_dir, **self.options)
         self.httpd = EmulatorHTTPServer((self.host, self.port), app)
         self.port = self.httpd.server_address[1]  # keep the port across restarts
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True,
                                        name=f"emulator-{self.kind}-{self.port}")
         self.thread.start()
         return self

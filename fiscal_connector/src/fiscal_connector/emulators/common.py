@@ -32,6 +32,8 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ..receipt import OPERATIONS
+
 FAULT_COUNTERS = ("reset", "error_5xx", "timeout", "lost", "malformed", "blocked", "fail")
 TRANSPORT_FAULTS = ("reset", "error_5xx", "timeout", "lost", "malformed")
 DEFAULT_FAULTS = {
@@ -327,6 +329,7 @@ class Register:
                 "SELECT key, ref, operation, posts, polls, status, error_code, error_text, "
                 "fd_number, total, payments, shift_number, result FROM documents "
                 "ORDER BY received_at, rowid")]
+            tokens = self.db.execute("SELECT count(*) FROM tokens").fetchone()[0]
         documents, counts = [], {}
         for row in rows:
             result = json.loads(row.pop("result") or "null") or {}
@@ -335,13 +338,15 @@ class Register:
             row["datetime"] = result.get("datetime")
             row["receipt_number"] = result.get("receipt")
             documents.append(row)
-            counts[row["key"]] = counts.get(row["key"], 0) + (row["fd_number"] is not None)
+            if row["operation"] in OPERATIONS:  # receipts, not shift tasks
+                counts[row["key"]] = counts.get(row["key"], 0) + (row["fd_number"] is not None)
         return {
             "register": {name: reg[name] for name in
                          ("fn", "rnm", "inn", "next_fd", "shift_number", "shift_open")},
             "counts": counts,
             "fiscalized": sum(counts.values()),
             "documents": documents,
+            "tokens_issued": tokens,
         }
 
 
