@@ -6,14 +6,13 @@ a manager) and writes it.  A dry pass and a writing pass share the same
 planning code, so the preview shows exactly what the run will do.
 """
 
-import base64
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import _
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_repr
 
 from . import catalogue_parser as parser
 from .models.connector_b_profile_line import TARGETS
@@ -144,7 +143,7 @@ class CatalogueImport:
         return choices
 
     def table(self):
-        data = base64.b64decode(self.run.with_context(bin_size=False).file or b"")
+        data = self.run.attachment_id.raw or b""
         try:
             table = parser.read_table(data, **self.profile._read_options())
             parser.bind_columns(table.header, self.columns)
@@ -433,7 +432,9 @@ class CatalogueImport:
             old, new = Decimal(repr(seller[name])), Decimal(repr(plan.seller_vals[name]))
             percent = (new - old) / old * 100
             if abs(percent) > Decimal(repr(limit)):
-                held.append((name, format(old, "f"), format(new, "f"), float(percent)))
+                digits = seller._fields[name].get_digits(seller.env)[1]
+                held.append((name, float_repr(old, digits), float_repr(new, digits),
+                             float(percent)))
         if "catalogue_vat" in plan.seller_vals and seller.catalogue_vat:
             held.append(("catalogue_vat", seller.catalogue_vat,
                          plan.seller_vals["catalogue_vat"], 0.0))

@@ -29,8 +29,9 @@ class ConnectorBRun(models.Model):
                                  default=lambda self: self.env.company)
     user_id = fields.Many2one("res.users", string="Imported By", required=True,
                               default=lambda self: self.env.user, readonly=True)
-    file = fields.Binary(attachment=True, readonly=True)
-    file_name = fields.Char(readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="File Attachment", readonly=True)
+    file = fields.Binary(related="attachment_id.datas", string="File")
+    file_name = fields.Char(related="attachment_id.name", string="File Name")
     skip_bad_rows = fields.Boolean(
         help="Write the good rows and report the bad ones. By default one bad row stops "
         "the whole import and nothing is written.",
@@ -111,7 +112,7 @@ class ConnectorBRun(models.Model):
         return max(self.company_id.catalogue_chunk_size or 1000, 1)
 
     def _reset_counts(self, **extra):
-        self.line_ids.unlink()
+        self.line_ids.sudo().unlink()
         self.write({"rows_done": 0, "rows_created": 0, "rows_updated": 0, "rows_unchanged": 0,
                     "rows_ignored": 0, "rows_rejected": 0, "rows_pending": 0, **extra})
 
@@ -189,7 +190,7 @@ class ConnectorBRun(models.Model):
             raise UserError(_("This run has already been started."))
         importer = self._preview()
         if importer.counts["reject"] and not self.skip_bad_rows:
-            self.write({"state": "failed"})
+            self.write({"state": "failed", "message": self._result_text(importer)})
             return True
         self._reset_counts(state="running", date_started=fields.Datetime.now())
         try:
@@ -238,7 +239,8 @@ class ConnectorBRun(models.Model):
             if not self.validated and not self.skip_bad_rows:
                 importer = self._preview()
                 if importer.counts["reject"]:
-                    self.write({"state": "failed", "date_finished": fields.Datetime.now()})
+                    self.write({"state": "failed", "date_finished": fields.Datetime.now(),
+                                "message": self._result_text(importer)})
                     self._commit()
                     return True
                 self.write({"validated": True, "next_row": 0})

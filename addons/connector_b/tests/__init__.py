@@ -1,1 +1,1 @@
-from . import test_import
+from . import test_broken_inputs, test_import, test_rules

@@ -148,12 +148,12 @@ class CatalogueCase(TransactionCase):
     def preview(self, profile, path, skip_bad_rows=False):
         with open(path, "rb") as stream:
             data = stream.read()
-        wizard = self.env["connector_b.import.wizard"].create({
+        wizard = profile.env["connector_b.import.wizard"].create({
             "profile_id": profile.id, "file": base64.b64encode(data),
             "file_name": os.path.basename(path), "skip_bad_rows": skip_bad_rows,
         })
         action = wizard.action_preview()
-        return self.env["connector_b.run"].browse(action["res_id"])
+        return profile.env["connector_b.run"].browse(action["res_id"])
 
     def run_import(self, profile, path, skip_bad_rows=False):
         run = self.preview(profile, path, skip_bad_rows)

@@ -4,13 +4,16 @@ import binascii
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 class ConnectorBImportWizard(models.TransientModel):
     _name = "connector_b.import.wizard"
     _description = "Import a Supplier Price List"
 
     profile_id = fields.Many2one("connector_b.profile", required=True)
-    file = fields.Binary(required=True)
+    # Kept in the wizard's own column: the run stores the file as a named attachment.
+    file = fields.Binary(attachment=False)
     file_name = fields.Char()
     skip_bad_rows = fields.Boolean(
         help="Write the good rows and report the bad ones. By default one bad row stops "
@@ -22,21 +25,30 @@ class ConnectorBImportWizard(models.TransientModel):
         self.ensure_one()
         company = self.profile_id.company_id
         encoded = self.file or b""
+        if not encoded:
+            raise UserError(_("The file is empty."))
         # The size is known from the base64 text, before decoding a huge upload.
         size = len(encoded) * 3 // 4
         Run = self.env["connector_b.run"].with_company(company)
         Run._check_size(size)
         try:
-            base64.b64decode(encoded, validate=True)
+            raw = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as error:
             raise UserError(_("The uploaded file could not be read.")) from error
         Run._check_fiscal_queue()
         run = Run.create({
             "profile_id": self.profile_id.id,
             "company_id": company.id,
-            "file": encoded,
-            "file_name": self.file_name,
             "skip_bad_rows": self.skip_bad_rows,
+        })
+        # The type is given, not guessed: guessing a damaged workbook logs warnings.
+        file_format = self.profile_id.file_format
+        run.attachment_id = self.env["ir.attachment"].create({
+            "name": self.file_name or "price-list.%s" % file_format,
+            "raw": raw,
+            "mimetype": XLSX_MIMETYPE if file_format == "xlsx" else "text/csv",
+            "res_model": run._name,
+            "res_id": run.id,
         })
         run._preview()
         return {

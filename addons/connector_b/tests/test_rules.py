@@ -1,0 +1,171 @@
+import base64
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import ACCESS_ROWS, LINZA_ROWS, OPTIKA_ROWS, CatalogueCase
+
+
+@tagged("post_install", "-at_install")
+class TestRules(CatalogueCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(cls.env, "cb_accountant",
+                                       groups="base.group_user,account.group_account_user")
+        cls.account_manager = new_test_user(
+            cls.env, "cb_account_manager", groups="base.group_user,account.group_account_manager")
+        cls.optics_manager = new_test_user(
+            cls.env, "cb_optics_manager", groups="base.group_user,optics_core.group_optics_manager")
+
+    def pending(self, seller):
+        return self.env["connector_b.pending.change"].search(
+            [("supplierinfo_id", "=", seller.id), ("state", "=", "pending")])
+
+    def test_price_jump_waits_for_a_manager(self):
+        self.linza_profile.price_jump_percent = 20
+        self.run_import(self.linza_profile, self.linza_file())
+        rows = [list(row) for row in LINZA_ROWS]
+        rows[0][3] = "1 300,00"  # 1 200 -> 1 560 with VAT: +30 %
+        run = self.run_import(self.linza_profile, self.linza_file(rows))
+        self.assertEqual((run.state, run.rows_updated, run.rows_pending), ("done", 0, 1))
+        line = run.line_ids.filtered(lambda line: line.action == "pending")
+        self.assertIn("waits for a manager", line.message)
+        lens = self.product_by_barcode("4600000000046")
+        seller = lens.seller_ids
+        self.assertEqual((seller.price, lens.standard_price), (1200.0, 1200.0))
+        change = self.pending(seller)
+        self.assertEqual((change.change_field, change.old_value, change.new_value),
+                         ("price", "1200.00", "1560.00"))
+        self.assertAlmostEqual(change.change_percent, 30.0)
+        # The same file again adds no second request for the same price.
+        again = self.run_import(self.linza_profile, self.linza_file(rows))
+        self.assertEqual((again.rows_unchanged, again.rows_pending), (3, 0), again.message)
+        with self.assertRaises(AccessError):
+            change.with_user(self.accountant).action_approve()
+        change.with_user(self.account_manager).action_approve()
+        self.assertEqual((change.state, change.decided_by), ("approved", self.account_manager))
+        self.assertEqual((seller.price, lens.standard_price), (1560.0, 1560.0))
+        with self.assertRaises(UserError):
+            change.with_user(self.account_manager).action_approve()
+
+    def test_small_price_change_is_written_at_once(self):
+        self.run_import(self.access_profile, self.access_file())
+        rows = [list(row) for row in ACCESS_ROWS]
+        rows[1][3] = "66.00"  # +10 %
+        run = self.run_import(self.access_profile, self.access_file(rows))
+        self.assertEqual((run.rows_updated, run.rows_pending), (1, 0))
+        wipe = self.env["product.template"].search([("default_code", "=", "CL-02")])
+        self.assertEqual(wipe.standard_price, 66.0)
+
+    def test_vat_change_waits_and_can_be_refused(self):
+        self.run_import(self.optika_profile, self.optika_file())
+        rows = [list(row) for row in OPTIKA_ROWS]
+        rows[0][5] = "10%"
+        run = self.run_import(self.optika_profile, self.optika_file(rows))
+        self.assertEqual(run.rows_pending, 1)
+        seller = self.seller(self.optika, "FR-1001")
+        change = self.pending(seller)
+        self.assertEqual((change.change_field, change.old_value, change.new_value),
+                         ("catalogue_vat", "20", "10"))
+        self.assertEqual(seller.catalogue_vat, "20")
+        change.with_user(self.optics_manager).action_refuse()
+        self.assertEqual((change.state, seller.catalogue_vat), ("refused", "20"))
+        # A refused value is not asked for again.
+        again = self.run_import(self.optika_profile, self.optika_file(rows))
+        self.assertEqual((again.rows_pending, again.rows_unchanged), (0, 3))
+
+    def test_lower_price_of_two_suppliers(self):
+        self.run_import(self.optika_profile, self.optika_file())
+        frame = self.seller(self.optika, "FR-1001").product_tmpl_id
+        self.assertEqual(frame.standard_price, 2450.0)
+        # The lens supplier also sells this frame (same EAN-13), cheaper: 2 000 + VAT = 2 400.
+        row = ["LC-77", "Оправа Ray Classic", "4600000000015", "2 000,00", "есть"]
+        run = self.run_import(self.linza_profile, self.linza_file([row]))
+        self.assertEqual((run.rows_updated, run.rows_created), (1, 0), run.message)
+        self.assertEqual(len(frame.seller_ids), 2)
+        self.assertEqual(self.seller(self.linza, "LC-77").price, 2400.0)
+        self.assertEqual(self.seller(self.optika, "FR-1001").price, 2450.0)
+        self.assertEqual(frame.standard_price, 2400.0)
+        # The dearer supplier's next list does not raise the cost back.
+        self.run_import(self.optika_profile, self.optika_file())
+        self.assertEqual(frame.standard_price, 2400.0)
+        # Retail: the lowest recommended price of the suppliers that give one.
+        self.assertEqual(frame.list_price, 4990.0)
+
+    def test_refusal_setting_off_and_no_unsent_receipts(self):
+        Run = self.env["connector_b.run"]
+        self.company.catalogue_refuse_unsent = True
+        if "fiscal.device" not in self.env:
+            self.assertEqual(Run._fiscal_unsent_count(), 0)
+        unsent = Run._fiscal_unsent_count()
+        if unsent:
+            with self.assertRaises(UserError):
+                self.preview(self.access_profile, self.access_file())
+        self.company.catalogue_refuse_unsent = False
+        run = self.run_import(self.access_profile, self.access_file())
+        self.assertEqual(run.state, "done")
+
+    def test_refused_while_receipts_are_not_fiscalized(self):
+        if "fiscal.device" not in self.env:
+            self.skipTest("optics_pos_ru54fz is not installed: there is no fiscal queue")
+        self.company.catalogue_refuse_unsent = True
+        self._paid_order_waiting_for_the_register()
+        unsent = self.env["connector_b.run"]._fiscal_unsent_count()
+        self.assertGreater(unsent, 0)
+        with self.assertRaises(UserError) as caught:
+            self.preview(self.access_profile, self.access_file())
+        self.assertIn("receipt(s) are not fiscalized yet", str(caught.exception))
+        self.assertFalse(self.env["connector_b.run"].search([("profile_id", "=",
+                                                               self.access_profile.id)]))
+
+    def _paid_order_waiting_for_the_register(self):
+        config = self.env["pos.config"].create({"name": "Catalogue test till"})
+        config.open_ui()
+        product = self.env["product.product"].create(
+            {"name": "Test frame", "available_in_pos": True, "list_price": 100.0})
+        return self.env["pos.order"].create({
+            "session_id": config.current_session_id.id,
+            "amount_total": 100.0, "amount_tax": 0.0, "amount_paid": 100.0,
+            "amount_return": 0.0, "state": "paid", "fiscal_state": "to_send",
+            "lines": [(0, 0, {"product_id": product.id, "qty": 1, "price_unit": 100.0,
+                              "price_subtotal": 100.0, "price_subtotal_incl": 100.0})],
+        })
+
+    def test_background_job_in_chunks(self):
+        self.company.catalogue_chunk_size = 2
+        run = self.preview(self.optika_profile, self.optika_file())
+        run.action_run_background()
+        self.assertEqual(run.state, "queued")
+        cron = self.env.ref("connector_b.cron_process_runs")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.env["connector_b.run"]._cron_process_runs()
+        self.assertEqual((run.state, run.rows_created, run.progress), ("done", 3, 100.0))
+        self.assertTrue(self.seller(self.optika, "AC-2001"))
+
+    def test_background_job_all_or_nothing(self):
+        rows = [list(row) for row in OPTIKA_ROWS]
+        rows[2][3] = "n/a"
+        self.company.catalogue_chunk_size = 1
+        run = self.preview(self.optika_profile, self.optika_file(rows))
+        run.action_run_background()
+        self.env["connector_b.run"]._cron_process_runs()
+        self.assertEqual((run.state, run.rows_rejected), ("failed", 1))
+        self.assertFalse(self.seller(self.optika, "FR-1001"))
+
+    def test_errors_download_as_csv(self):
+        rows = [list(row) for row in ACCESS_ROWS]
+        rows[0][3] = "дорого"
+        run = self.run_import(self.access_profile, self.access_file(rows))
+        action = run.action_download_errors()
+        attachment_id = int(action["url"].split("/")[3].split("?")[0])
+        content = base64.b64decode(self.env["ir.attachment"].browse(attachment_id).datas)
+        text = content.decode("utf-8-sig")
+        self.assertIn("Row;Key;Reason", text)
+        self.assertIn("2;CL-01;Purchase price: 'дорого' is not a number", text)
+
+    def test_accountant_imports_but_cannot_edit_profiles(self):
+        run = self.run_import(self.access_profile.with_user(self.accountant), self.access_file())
+        self.assertEqual((run.state, run.user_id), ("done", self.accountant))
+        with self.assertRaises(AccessError):
+            self.access_profile.with_user(self.accountant).write({"price_jump_percent": 90})
