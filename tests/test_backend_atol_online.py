@@ -5,8 +5,8 @@ import json
 import pytest
 from fiscal_connector.backends import BACKENDS, AtolOnlineBackend
 from fiscal_connector.backends.base import DONE, FAILED, NOT_FOUND, PENDING
-from fiscal_connector.errors import PermanentBackendError, TransientBackendError
-from fixtures_emulators import sample_receipt, settle
+from fiscal_connector.errors import PermanentBackendError
+from fixtures_emulators import sample_receipt
 
 CLIENT_TIMEOUT = 0.4
 
@@ -63,35 +63,6 @@ def test_expired_token_is_renewed_once(atol_online_emulator):
     atol_online_emulator.expire_tokens()
     assert backend.submit("t-2", "sell", sample_receipt()).state == DONE
     assert atol_online_emulator.report()["tokens_issued"] == 2
-
-
-@pytest.mark.parametrize(("fault", "stored"), [
-    ("reset", False), ("error_5xx", False), ("timeout", True), ("lost", True),
-    ("malformed", True),
-])
-def test_every_fault_is_transient_and_resolved_by_resending(atol_online_emulator, fault,
-                                                            stored):
-    atol_online_emulator.set_faults(**{fault: 1}, timeout_seconds=CLIENT_TIMEOUT * 2)
-    backend = backend_for(atol_online_emulator)
-    receipt = sample_receipt()
-    with pytest.raises(TransientBackendError) as error:
-        backend.submit("fault-1", "sell", receipt)
-    assert "fault-1" in str(error.value)
-    if not stored:
-        assert atol_online_emulator.documents() == {}
-    outcome = settle(backend, "fault-1", receipt)
-    assert outcome.state == DONE
-    assert atol_online_emulator.documents() == {"fault-1": 1}
-
-
-@pytest.mark.parametrize("fault", ["reset", "error_5xx", "lost", "malformed"])
-def test_faults_on_report_queries_are_transient(atol_online_emulator, fault):
-    backend = backend_for(atol_online_emulator)
-    done = backend.submit("q-1", "sell", sample_receipt())
-    atol_online_emulator.set_faults(**{fault: 1})
-    with pytest.raises(TransientBackendError):
-        backend.query("q-1", "sell")
-    assert backend.query("q-1", "sell") == done
 
 
 def test_report_fail_is_final(atol_online_emulator):

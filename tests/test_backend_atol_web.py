@@ -7,7 +7,7 @@ from fiscal_connector.backends import BACKENDS, AtolWebBackend
 from fiscal_connector.backends.atol_web import render_task
 from fiscal_connector.backends.base import DONE, FAILED, NOT_FOUND, PENDING
 from fiscal_connector.errors import PermanentBackendError, TransientBackendError
-from fixtures_emulators import sample_receipt, settle
+from fixtures_emulators import sample_receipt
 
 CLIENT_TIMEOUT = 0.4
 
@@ -60,35 +60,6 @@ def test_duplicate_uuid_is_adopted_not_sent_twice(atol_web_emulator):
 
 def test_unknown_uuid_is_not_found(atol_web_emulator):
     assert backend_for(atol_web_emulator).query("never-sent").state == NOT_FOUND
-
-
-@pytest.mark.parametrize(("fault", "stored"), [
-    ("reset", False), ("error_5xx", False), ("timeout", True), ("lost", True),
-    ("malformed", True),
-])
-def test_every_fault_is_transient_and_resolved_by_query(atol_web_emulator, fault, stored):
-    atol_web_emulator.set_faults(**{fault: 1}, timeout_seconds=CLIENT_TIMEOUT * 2)
-    backend = backend_for(atol_web_emulator)
-    receipt = sample_receipt()
-    with pytest.raises(TransientBackendError) as error:
-        backend.submit("fault-1", "sell", receipt)
-    assert "fault-1" in str(error.value)
-    if not stored:
-        assert backend.query("fault-1", "sell").state == NOT_FOUND
-        assert atol_web_emulator.documents() == {}
-    outcome = settle(backend, "fault-1", receipt)
-    assert outcome.state == DONE
-    assert atol_web_emulator.documents() == {"fault-1": 1}
-
-
-@pytest.mark.parametrize("fault", ["reset", "error_5xx", "lost", "malformed"])
-def test_faults_on_status_queries_are_transient(atol_web_emulator, fault):
-    backend = backend_for(atol_web_emulator)
-    done = backend.submit("q-1", "sell", sample_receipt())
-    atol_web_emulator.set_faults(**{fault: 1})
-    with pytest.raises(TransientBackendError):
-        backend.query("q-1", "sell")
-    assert backend.query("q-1", "sell") == done
 
 
 def test_latency_beyond_the_timeout_is_transient(emulator_factory):

@@ -1,0 +1,73 @@
+"""Every fault the emulators inject, on both backends: classified transient,
+then resolved by asking about the same key, never by a second document."""
+
+from decimal import Decimal
+
+import pytest
+from fiscal_connector.backends import BACKENDS
+from fiscal_connector.backends.base import DONE, NOT_FOUND
+from fiscal_connector.errors import TransientBackendError
+from fixtures_emulators import sample_receipt, settle
+
+CLIENT_TIMEOUT = 0.4
+KINDS = list(BACKENDS)
+# fault -> does the emulator hold the document after the failed call?
+SUBMIT_FAULTS = [("reset", False), ("error_5xx", False), ("timeout", True), ("lost", True),
+                 ("malformed", True)]
+
+
+@pytest.fixture(params=KINDS)
+def emulator_and_backend(request, emulator_factory):
+    server = emulator_factory(request.param)
+    backend = BACKENDS[request.param].from_config(server.device_config(timeout=CLIENT_TIMEOUT))
+    yield server, backend
+    backend.close()
+
+
+@pytest.mark.parametrize(("fault", "stored"), SUBMIT_FAULTS)
+def test_fault_on_submit_is_transient_and_resolved_by_query(emulator_and_backend, fault,
+                                                            stored):
+    server, backend = emulator_and_backend
+    server.set_faults(**{fault: 1}, timeout_seconds=CLIENT_TIMEOUT * 2)
+    receipt = sample_receipt()
+    with pytest.raises(TransientBackendError) as error:
+        backend.submit("fault-1", "sell", receipt)
+    assert "fault-1" in str(error.value)
+    if not stored:
+        assert server.documents() == {}
+        assert backend.query("fault-1", "sell").state == NOT_FOUND
+    outcome = settle(backend, "fault-1", receipt)
+    assert outcome.state == DONE
+    assert server.documents() == {"fault-1": 1}
+
+
+@pytest.mark.parametrize("fault", ["reset", "error_5xx", "lost", "malformed"])
+def test_fault_on_status_query_is_transient(emulator_and_backend, fault):
+    server, backend = emulator_and_backend
+    done = backend.submit("q-1", "sell", sample_receipt())
+    server.set_faults(**{fault: 1})
+    with pytest.raises(TransientBackendError):
+        backend.query("q-1", "sell")
+    assert backend.query("q-1", "sell") == done
+
+
+def test_mixed_faults_over_many_receipts_give_exactly_once(emulator_and_backend):
+    server, backend = emulator_and_backend
+    server.set_faults(reset=3, error_5xx=3, timeout=2, lost=3, malformed=3, pending_polls=1,
+                      timeout_seconds=CLIENT_TIMEOUT * 2)
+    keys = [f"mixed-{index}" for index in range(12)]
+    results = [settle(backend, key, sample_receipt(total_kopecks=100 + index)).result
+               for index, key in enumerate(keys)]
+    assert server.documents() == dict.fromkeys(keys, 1)
+    numbers = [result.fd_number for result in results]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(keys)
+    expected_totals = [f"{Decimal(100 + index) / 100:.2f}" for index in range(12)]
+    assert [result.total for result in results] == expected_totals
+    assert server.app.faults.snapshot()["lost"] == 0  # every fault was really used
+
+
+def test_unreachable_backend_is_transient(emulator_and_backend):
+    server, backend = emulator_and_backend
+    server.stop()
+    with pytest.raises(TransientBackendError, match="connection failed"):
+        backend.submit("down-1", "sell", sample_receipt())
