@@ -100,11 +100,12 @@ def is_multiple_of(value, step):
 
 def check_value(field, value, low, high, step=None):
     """Error tuples (field, kind, value, low, high, step) for one value."""
-    value = to_decimal(value)
-    if value < to_decimal(low) or value > to_decimal(high):
-        return [(field, "range", value, to_decimal(low), to_decimal(high), step)]
+    value, low, high = to_decimal(value), to_decimal(low), to_decimal(high)
+    step = None if step is None else to_decimal(step)
+    if value < low or value > high:
+        return [(field, "range", value, low, high, step)]
     if step is not None and not is_multiple_of(value, step):
-        return [(field, "step", value, to_decimal(low), to_decimal(high), to_decimal(step))]
+        return [(field, "step", value, low, high, step)]
     return []
 
 

@@ -87,7 +87,7 @@ class MrpProduction(models.Model):
     optics_tolerance_profile_id = fields.Many2one(
         "optics.tolerance.profile",
         "Tolerance Profile",
-        default=lambda self: self.env.company.optics_tolerance_profile_id,
+        help="Set from the company setting when the job is created.",
     )
     optics_measurement_ids = fields.One2many(
         "optics.job.measurement", "production_id", "Measurements"

@@ -298,13 +298,17 @@ class OpticsPrescription(models.Model):
     @api.model
     def _error_message(self, eye_label, error):
         field, kind, value, low, high, step = error
+
+        def plain(number):
+            return "" if number is None else format(number.normalize(), "f")
+
         params = {
             "eye": eye_label,
             "field": VALUE_LABELS[field],
-            "value": value.normalize() if value is not None else "",
-            "low": low.normalize() if low is not None else "",
-            "high": high.normalize() if high is not None else "",
-            "step": step.normalize() if step is not None else "",
+            "value": plain(value),
+            "low": plain(low),
+            "high": plain(high),
+            "step": plain(step),
         }
         if kind == "required":
             return _("%(eye)s: the axis is required when the cylinder is not 0.", **params)

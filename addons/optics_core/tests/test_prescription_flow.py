@@ -1,0 +1,109 @@
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import OpticsCase
+
+
+@tagged("post_install", "-at_install")
+class TestPrescriptionFlow(OpticsCase):
+    def test_sequence_and_computed_forms(self):
+        rx = self._prescription(
+            kind="progressive",
+            sphere_od=-2.0,
+            cylinder_od=1.0,
+            axis_od=90,
+            addition_od=2.0,
+            sphere_os=1.5,
+            cylinder_os=-0.5,
+            axis_os=180,
+            addition_os=2.0,
+        )
+        self.assertTrue(rx.name.startswith("RX/"))
+        self.assertEqual(
+            (rx.transposed_sphere_od, rx.transposed_cylinder_od, rx.transposed_axis_od),
+            (-1.0, -1.0, 180),
+        )
+        self.assertEqual(
+            (rx.transposed_sphere_os, rx.transposed_cylinder_os, rx.transposed_axis_os),
+            (1.0, 0.5, 90),
+        )
+        self.assertEqual(rx.spherical_equivalent_od, -1.5)
+        self.assertEqual(rx.spherical_equivalent_os, 1.25)
+        self.assertEqual(rx.near_sphere_od, 0.0)
+        self.assertEqual(rx.near_sphere_os, 3.5)
+
+    def test_confirmed_prescription_is_read_only_and_corrected_by_a_new_one(self):
+        rx = self._confirmed_prescription()
+        with self.assertRaises(UserError):
+            rx.sphere_od = -2.5
+        self.assertEqual(rx.sphere_od, -2.25)
+        action = rx.action_correct()
+        correction = self.env["optics.prescription"].browse(action["res_id"])
+        self.assertEqual(correction.state, "draft")
+        self.assertEqual(correction.previous_id, rx)
+        self.assertNotEqual(correction.name, rx.name)
+        correction.sphere_od = -2.5
+        correction.action_confirm()
+        self.assertEqual(rx.state, "cancelled")
+        self.assertEqual(rx.corrected_by_ids, correction)
+        self.assertEqual(rx.sphere_od, -2.25)
+
+    def test_only_draft_prescriptions_can_be_deleted(self):
+        self._skip_unless_unlink_works()
+        rx = self._confirmed_prescription()
+        with self.assertRaises(UserError):
+            rx.unlink()
+        self.assertTrue(rx.exists())
+        draft = self._prescription()
+        draft.unlink()
+        self.assertFalse(draft.exists())
+
+    def test_expiry_rules_and_cron(self):
+        today = date.today()
+        adult = self._confirmed_prescription(date=today - relativedelta(months=25))
+        self.assertEqual(adult.expiry_date, adult.date + relativedelta(months=24))
+        child_partner = self.partner.copy({"optics_birthdate": today - relativedelta(years=9)})
+        child = self._confirmed_prescription(
+            partner_id=child_partner.id, date=today - relativedelta(months=13)
+        )
+        self.assertEqual(child.expiry_date, child.date + relativedelta(months=12))
+        recent_child = self._confirmed_prescription(
+            partner_id=child_partner.id, date=today - relativedelta(months=11)
+        )
+        fresh_adult = self._confirmed_prescription(date=today - relativedelta(months=13))
+        self.env.ref("optics_core.ir_cron_expire_prescriptions").method_direct_trigger()
+        self.assertEqual(adult.state, "expired")
+        self.assertEqual(child.state, "expired")
+        self.assertEqual(recent_child.state, "confirmed")
+        self.assertEqual(fresh_adult.state, "confirmed")
+
+    def test_validity_months_are_settings(self):
+        settings = self.env["res.config.settings"].create({"optics_expiry_adult_months": 36})
+        settings.execute()
+        self.assertEqual(self.company.optics_expiry_adult_months, 36)
+        rx = self._confirmed_prescription(date=date(2026, 1, 10))
+        self.assertEqual(rx.expiry_date, date(2029, 1, 10))
+
+    def test_partner_history_and_smart_button(self):
+        first = self._confirmed_prescription(date=date(2025, 3, 1))
+        second = self._prescription(date=date(2026, 3, 1))
+        self.assertEqual(self.partner.optics_prescription_count, 2)
+        self.assertEqual(self.partner.optics_prescription_ids, first | second)
+        action = self.partner.action_view_optics_prescriptions()
+        found = self.env["optics.prescription"].search(action["domain"])
+        self.assertEqual(found, first | second)
+
+    def test_prescription_report_renders_form_107(self):
+        rx = self._confirmed_prescription(prescriber="Dr. Test")
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "optics_core.report_prescription", rx.ids
+        )
+        html = html.decode()
+        self.assertIn("107-1/u", html)
+        self.assertIn(rx.name, html)
+        self.assertIn("-2.25", html)
+        self.assertIn("Dr. Test", html)
