@@ -21,7 +21,7 @@ import pybreaker
 from .backends.base import DONE, FAILED, NOT_FOUND, PENDING
 from .breaker import seconds_until_trial
 from .errors import OutboxError, PermanentBackendError, TransientBackendError
-from .locks import owner_id
+from .locks import forget_owner, owner_id
 from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
 
 _logger = logging.getLogger(__name__)
@@ -186,6 +186,16 @@ class Drain:
         started = time.monotonic()
         codes = list(self.backends)
         workers = self.config.drain_workers or min(len(codes), 64) or 1
+        try:
+            devices, notified = self._run_devices(codes, workers, on_result)
+        finally:
+            forget_owner(self.token)
+        totals = {name: sum(report[name] for report in devices.values())
+                  for name in ("done", "dead", "unknown", "retry_wait")}
+        return {**totals, "notified": notified, "seconds": round(time.monotonic() - started, 3),
+                "devices": devices}
+
+    def _run_devices(self, codes, workers, on_result):
         notified = 0
         devices = {}
         with concurrent.futures.ThreadPoolExecutor(workers, "fiscal-drain") as pool:
@@ -206,10 +216,7 @@ class Drain:
                 timer.cancel()
         if on_result is not None:
             notified += self.notify(on_result)
-        totals = {name: sum(report[name] for report in devices.values())
-                  for name in ("done", "dead", "unknown", "retry_wait")}
-        return {**totals, "notified": notified, "seconds": round(time.monotonic() - started, 3),
-                "devices": devices}
+        return devices, notified
 
     def notify(self, on_result):
         """Hand final states (done, dead) to the caller; mark each only after it returned."""

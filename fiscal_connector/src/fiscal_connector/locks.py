@@ -36,16 +36,30 @@ def _process_start(pid):
     return None if fields[0] == "Z" else fields[19]
 
 
-def _owner_id():
+_live_owners = set()  # ids in use in this process (a drain, a held lock)
+
+
+def owner_id():
+    """A new id naming this process (host, pid, start time) plus a random part; in use
+    until forget_owner(id)."""
     pid = os.getpid()
-    return f"{_HOST}|{pid}|{_process_start(pid)}|{uuid.uuid4().hex}"
+    owner = f"{_HOST}|{pid}|{_process_start(pid)}|{uuid.uuid4().hex}"
+    _live_owners.add(owner)
+    return owner
 
 
-def _owner_is_dead(owner):
-    """True if `owner` is a lock id of a process of this host that no longer runs."""
+def forget_owner(owner):
+    _live_owners.discard(owner)
+
+
+def owner_is_dead(owner):
+    """True if `owner` is an id of this host whose process stopped (or, for this very
+    process, that is no longer in use: e.g. a drain that ended on an error)."""
     parts = (owner or "").split("|")
     if len(parts) != 4 or parts[0] != _HOST:
         return False
+    if int(parts[1]) == os.getpid() and parts[2] == _process_start(os.getpid()):
+        return owner not in _live_owners
     return _process_start(int(parts[1])) != parts[2]
 
 
@@ -89,6 +103,7 @@ class DeviceLock:
                 self._redis_lock.release()
             except (redis.RedisError, redis_lock.NotAcquired) as error:
                 _logger.warning("Could not release the Redis lock cleanly: %s", error)
+            forget_owner(self._redis_lock.id)
         fcntl.flock(self._handle, fcntl.LOCK_UN)
         self._handle.close()
 
@@ -129,14 +144,18 @@ class LockManager:
         return DeviceLock(handle, held)
 
     def _acquire_redis(self, name):
-        lock = _RenewedLock(self.redis, name, expire=self.expire, id=_owner_id(), auto_renewal=True)
+        lock = _RenewedLock(self.redis, name, expire=self.expire, id=owner_id(), auto_renewal=True)
         if lock.acquire(blocking=False):
             return lock
         owner = lock.get_owner_id()
-        if not _owner_is_dead(owner):
+        if not owner_is_dead(owner):
+            forget_owner(lock.id)
             return None
         # A killed drainer of this host cannot hold a lock: free it (only if still its id).
         _logger.info("Freeing the Redis lock %s of a stopped drainer (%s)", name, owner)
         with contextlib.suppress(redis_lock.NotAcquired):
             redis_lock.Lock(self.redis, name, id=owner).release()
-        return lock if lock.acquire(blocking=False) else None
+        if lock.acquire(blocking=False):
+            return lock
+        forget_owner(lock.id)
+        return None

@@ -22,6 +22,7 @@ import time
 
 from . import hlc
 from .errors import IdempotencyConflictError, OutboxCorruptError, OutboxError, OutboxFullError
+from .locks import owner_is_dead
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_NOTADB = 26
 _MIGRATION_NAME = re.compile(r"^(\d{4})_\w+\.sql$")
+# A claim older than this is stale even if its drainer runs on another host: one
+# attempt is bounded by HTTP timeouts and the poll budget, far below it.
+STALE_CLAIM_SECONDS = 600
 
 
 def canonical_json(data):
@@ -122,8 +126,8 @@ class Outbox:
         text = str(error)
         if code == _SQLITE_FULL or "disk is full" in text:
             return OutboxFullError(
-                f"The disk holding the outbox {self.path} is full: the entry was not written "
-                "and nothing already queued was changed. Free disk space, then try again."
+                f"The disk holding the outbox {self.path} is full: nothing was written and "
+                "what is already queued is unchanged. Free disk space, then try again."
             )
         if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "not a database" in text:
             return self._corrupt(text)
@@ -269,10 +273,10 @@ class Outbox:
 
         Returns (status, row): "empty"; "wait" (row not due yet, or waiting for
         the document it refers to); "dead" (the document it refers to is dead,
-        so this one is too); "claimed" (row is now `sending` under `token`; row
-        holds its state and submitted flag from before the claim). The caller
-        holds the device lock, so a row already `sending` was left by a drainer
-        that died: it becomes `unknown`, to be settled by asking the backend.
+        so this one is too); "busy" (another live drainer is sending it);
+        "claimed" (row is now `sending` under `token`; row holds its state and
+        submitted flag from before the claim). A row left `sending` by a
+        drainer that died becomes `unknown`, to be settled by asking the backend.
         """
         now = time.time()
         with self._write() as tx:
@@ -285,6 +289,9 @@ class Outbox:
                 return "empty", None
             head = dict(head)
             if head["state"] == SENDING:
+                stale = now - head["updated_at"] > STALE_CLAIM_SECONDS
+                if not (stale or owner_is_dead(head["claim"])):
+                    return "busy", head
                 _logger.warning(
                     "Outbox entry %s of device %s was left sending by a stopped drainer: "
                     "its outcome is unknown, asking the backend",
