@@ -71,3 +71,12 @@ def test_unreachable_backend_is_transient(emulator_and_backend):
     server.stop()
     with pytest.raises(TransientBackendError, match="connection failed"):
         backend.submit("down-1", "sell", sample_receipt())
+
+
+def test_keys_with_reserved_characters_are_found_again(emulator_and_backend):
+    server, backend = emulator_and_backend
+    key = "pos.order/6f1c?x=1#a b:sell"
+    receipt = sample_receipt()
+    first = backend.submit(key, "sell", receipt)
+    assert backend.query(key, "sell", receipt) == first
+    assert server.documents() == {key: 1}

@@ -1,15 +1,18 @@
 """The FFD 1.2 receipt model: invariants, rounding, VAT, bad input, QR string."""
 
 import copy
+import io
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
 from fiscal_connector.errors import ReceiptValidationError
+from fiscal_connector.qr import qr_png
 from fiscal_connector.receipt import (
     Receipt,
     build_fiscal_result,
+    price_lines,
     receipt_qr,
     validate,
     vat_amount,
@@ -293,8 +296,9 @@ def test_bad_receipt_is_rejected_with_its_message(data, message):
 # ---------------------------------------------------------------- properties
 
 prices = st.integers(min_value=0, max_value=5_000_000)  # kopecks
-quantities = st.integers(min_value=1, max_value=50_000_000).flatmap(
-    lambda units: st.sampled_from([0, 3, 6]).map(lambda places: Decimal(units).scaleb(-places)))
+quantities = st.one_of(  # pieces, grams (3 decimals), up to the 6 decimals allowed
+    *(st.integers(min_value=1, max_value=99_999 * 10**places).map(
+        lambda units, places=places: Decimal(units).scaleb(-places)) for places in (0, 3, 6)))
 discounts = st.integers(min_value=0, max_value=99)  # percent
 
 
@@ -307,7 +311,6 @@ def carts(draw):
         discount = draw(discounts)
         price = (list_price * (100 - discount) / 100).quantize(KOPECK, ROUND_HALF_UP)
         quantity = draw(quantities)
-        assume(quantity <= Decimal("99999.999999"))
         line_sum = (price * quantity).quantize(KOPECK, ROUND_HALF_UP)
         assume(line_sum <= Decimal("99999999.99"))
         lines.append({"name": draw(st.text(min_size=1, max_size=128).filter(str.strip)),
@@ -379,3 +382,35 @@ def test_any_garbage_field_gives_a_validation_error_or_a_valid_receipt(field, va
         assert str(error)
     else:
         assert Receipt.from_dict(parsed.to_dict()) == parsed
+
+
+@settings(max_examples=200, deadline=None)
+@given(quantities, st.integers(min_value=0, max_value=9_999_999_999))
+def test_price_lines_always_cost_exactly_the_line_total(quantity, kopecks):
+    total = Decimal(kopecks) / 100
+    lines = price_lines(quantity, total)
+    assert 1 <= len(lines) <= 2
+    assert sum(line[1] for line in lines) == quantity
+    assert sum(line[2] for line in lines) == total
+    items = [{"name": "Lens", "price": str(price), "quantity": str(qty), "sum": str(line_sum),
+              "vat": "vat22", "payment_method": "full_payment"}
+             for price, qty, line_sum in lines]
+    assume(total > 0 and all(line[0] <= Decimal("99999999.99") for line in lines))
+    Receipt.from_dict(receipt(items=items, payments=[{"type": 0, "sum": str(total)}],
+                              total=str(total)))
+
+
+def test_price_lines_split_only_when_needed():
+    assert price_lines(2, "100.00") == [(Decimal("50.00"), 2, Decimal("100.00"))]
+    assert price_lines(3, "100.00") == [(Decimal("33.33"), 2, Decimal("66.66")),
+                                        (Decimal("33.34"), 1, Decimal("33.34"))]
+    with pytest.raises(ReceiptValidationError, match="quantity 0 must be > 0"):
+        price_lines(0, "1.00")
+
+
+def test_qr_png_is_an_image_of_the_string():
+    from PIL import Image  # noqa: PLC0415 - Pillow comes with qrcode's image support
+
+    data = qr_png("t=20261128T2031&s=12499.90&fn=9999078900012345&i=42&fp=3522207165&n=2")
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG" and image.size[0] == image.size[1] > 100

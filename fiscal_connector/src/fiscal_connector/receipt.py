@@ -23,7 +23,7 @@ import datetime as dt
 import decimal
 import json
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -79,6 +79,31 @@ def format_quantity(value):
     text = f"{value:.6f}".rstrip("0")
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.ljust(3, '0')}"
+
+
+def price_lines(quantity, line_total):
+    """Unit price lines for `quantity` costing exactly `line_total` after discounts.
+
+    Returns [(price, quantity, sum)] obeying the line rule (sum = price x
+    quantity rounded half-up): one line when such a unit price exists, else
+    two, the second with quantity 1 absorbing the odd kopecks
+    (3 x 100.00 -> 2 x 33.33 = 66.66 and 1 x 33.34).
+    """
+    quantity, line_total = Decimal(quantity), Decimal(line_total)
+    if quantity <= 0 or line_total < 0:
+        raise ReceiptValidationError(f"price_lines: quantity {quantity} must be > 0 and "
+                                     f"total {line_total} >= 0")
+    price = round_kopeck(_CONTEXT.divide(line_total, quantity))
+    for candidate in (price, price - KOPECK, price + KOPECK):
+        if candidate >= 0 and round_kopeck(_CONTEXT.multiply(candidate, quantity)) == line_total:
+            return [(candidate, quantity, line_total)]
+    if quantity <= 1:  # steps of quantity x 0.01 <= 0.01: one of the candidates always fits
+        raise ReceiptValidationError(f"price_lines: no unit price for {line_total} / {quantity}")
+    # rounded down, so the first line never costs more than the total
+    price = _CONTEXT.divide(line_total, quantity).quantize(KOPECK, rounding=ROUND_DOWN)
+    first_sum = round_kopeck(_CONTEXT.multiply(price, quantity - 1))
+    rest = line_total - first_sum
+    return [(price, quantity - 1, first_sum), (rest, Decimal(1), rest)]
 
 
 def receipt_qr(datetime_iso, total, *, fn_number, fd_number, fiscal_sign, operation_type):

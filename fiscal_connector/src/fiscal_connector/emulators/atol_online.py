@@ -15,6 +15,7 @@ import secrets
 import time
 import uuid as uuid_module
 from decimal import Decimal
+from urllib.parse import unquote
 
 from ..receipt import ffd, vat_rates
 from .common import EmulatorApp, Response, decimal_of
@@ -137,12 +138,12 @@ class AtolOnlineApp(EmulatorApp):
             self._check_token(request)
             match = REPORT_PATH.search(request.path)
             if request.method == "GET" and match:
-                self._check_group(match["group"])
-                return self._report(match["group"], match["uuid"])
+                self._check_group(unquote(match["group"]))
+                return self._report(unquote(match["group"]), unquote(match["uuid"]))
             match = DOCUMENT_PATH.search(request.path)
             if request.method == "POST" and match:
-                self._check_group(match["group"])
-                return self._post(request, match["group"], match["operation"])
+                self._check_group(unquote(match["group"]))
+                return self._post(request, unquote(match["group"]), match["operation"])
         except Rejected as exc:
             return _error(exc.status, exc.code, exc.text)
         return _error(404, 32, f"no route {request.method} {request.path}")
@@ -166,8 +167,9 @@ class AtolOnlineApp(EmulatorApp):
         token = request.headers.get("Token")
         if not token:
             raise Rejected(401, 10, "the Token header is missing")
-        row = self.register.db.execute(
-            "SELECT expires_at FROM tokens WHERE token = ?", (token,)).fetchone()
+        with self.register.lock:
+            row = self.register.db.execute(
+                "SELECT expires_at FROM tokens WHERE token = ?", (token,)).fetchone()
         if row is None or row[0] < time.time():
             raise Rejected(401, 11, "the token has expired or is unknown")
 

@@ -11,6 +11,7 @@ import binascii
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import unquote
 
 from ..receipt import ffd, vat_rates
 from .common import EmulatorApp, Response, decimal_of
@@ -105,7 +106,7 @@ class AtolWebApp(EmulatorApp):
         if request.method == "POST" and request.path == "/api/v2/requests":
             return self._post(request)
         if request.method == "GET" and match:
-            return self._get(match["uuid"])
+            return self._get(unquote(match["uuid"]))
         if request.method == "GET" and request.path == "/api/v2/getRequestsQueueStatus":
             blocked = self.register.blocked_key()
             return Response(200, {"number": self.register.pending_count(), "ready": 0,

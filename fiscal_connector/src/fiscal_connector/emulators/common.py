@@ -194,7 +194,8 @@ class Register:
         }}
 
     def shift_status(self):
-        reg = self.state()
+        with self.lock:
+            reg = self.state()
         if not reg["shift_open"]:
             state = "closed"
         else:
@@ -209,12 +210,14 @@ class Register:
 
     def shift_totals(self, reg=None):
         """Sums per operation and per payment type of the current shift's receipts."""
-        reg = reg or self.state()
+        with self.lock:
+            reg = reg or self.state()
+            rows = self.db.execute(
+                "SELECT operation, total, payments FROM documents WHERE shift_number = ? "
+                "AND fd_number IS NOT NULL AND status = 'ready'", (reg["shift_number"],)
+            ).fetchall()
         totals = {"shiftNumber": reg["shift_number"], "receiptsCount": 0, "operations": {},
                   "payments": {}}
-        rows = self.db.execute(
-            "SELECT operation, total, payments FROM documents WHERE shift_number = ? "
-            "AND fd_number IS NOT NULL AND status = 'ready'", (reg["shift_number"],))
         for row in rows:
             totals["receiptsCount"] += 1
             ops = totals["operations"]
@@ -312,13 +315,15 @@ class Register:
         return doc, doc["status"]
 
     def pending_count(self):
-        return self.db.execute(
-            "SELECT count(*) FROM documents WHERE polls < pending_polls").fetchone()[0]
+        with self.lock:
+            return self.db.execute(
+                "SELECT count(*) FROM documents WHERE polls < pending_polls").fetchone()[0]
 
     def blocked_key(self):
-        row = self.db.execute(
-            "SELECT key FROM documents WHERE polls < pending_polls AND pending_status = "
-            "'blocked' ORDER BY received_at LIMIT 1").fetchone()
+        with self.lock:
+            row = self.db.execute(
+                "SELECT key FROM documents WHERE polls < pending_polls AND pending_status = "
+                "'blocked' ORDER BY received_at LIMIT 1").fetchone()
         return row[0] if row else None
 
     def report(self):
@@ -362,6 +367,9 @@ class Faults:
         unknown = set(settings) - set(DEFAULT_FAULTS)
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
+        for name, value in settings.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"fault {name}: {value!r} must be a number >= 0")
         with self._lock:
             self._values.update(settings)
         return self.snapshot()
