@@ -97,8 +97,8 @@ class PosSession(models.Model):
                 state = "mismatch" if differs else "matched"
             session.update(
                 {
-                    "ru_payment_cash_total": paid["cash"],
-                    "ru_payment_electronic_total": paid["electronic"],
+                    "ru_payment_cash_total": currency.round(paid["cash"]),
+                    "ru_payment_electronic_total": currency.round(paid["electronic"]),
                     "ru_z_cash_difference": cash_diff,
                     "ru_z_electronic_difference": electronic_diff,
                     "ru_z_total_difference": total_diff,

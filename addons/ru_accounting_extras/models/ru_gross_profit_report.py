@@ -34,6 +34,21 @@ class RuGrossProfitReport(models.Model):
     _auto = False
     _order = "date desc"
     _rec_name = "order_id"
+    # Pending ORM writes to these fields are flushed before the view is read.
+    _depends = {
+        "pos.order.line": [
+            "order_id", "product_id", "qty", "price_subtotal", "total_cost",
+            "is_total_cost_computed",
+        ],
+        "pos.order": [
+            "date_order", "session_id", "config_id", "company_id", "user_id", "state",
+            "currency_rate",
+        ],
+        "pos.config": ["ru_cash_store_id"],
+        "product.product": ["product_tmpl_id"],
+        "product.template": ["categ_id"],
+        "res.company": ["currency_id"],
+    }
 
     date = fields.Datetime(readonly=True)
     order_id = fields.Many2one("pos.order", readonly=True)

@@ -1,0 +1,1 @@
+from . import test_amount_in_words, test_cash_orders, test_pos_gross_profit
