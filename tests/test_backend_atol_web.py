@@ -69,15 +69,26 @@ def test_latency_beyond_the_timeout_is_transient(emulator_factory):
         backend.ping()
 
 
-def test_blocked_queue_settles_as_ready(atol_web_emulator):
-    atol_web_emulator.set_faults(blocked=1, blocked_polls=2)
+def test_blocked_task_holds_the_queue_then_settles_as_ready(atol_web_emulator):
+    atol_web_emulator.set_faults(blocked=1, blocked_polls=1)
     backend = backend_for(atol_web_emulator)
     assert backend.submit("blocked-1", "sell", sample_receipt()).state == PENDING
+    assert backend.submit("behind-1", "sell", sample_receipt()).state == PENDING  # accepted
     assert "BLOCKED" in backend.ping()
-    assert backend.query("blocked-1", "sell").state == PENDING
+    assert backend.query("behind-1", "sell").state == PENDING  # the queue waits
     assert backend.query("blocked-1", "sell").state == DONE
     assert "BLOCKED" not in backend.ping()
-    assert atol_web_emulator.documents() == {"blocked-1": 1}
+    assert backend.query("behind-1", "sell").state == DONE
+    assert atol_web_emulator.documents() == {"blocked-1": 1, "behind-1": 1}
+
+
+def test_blocked_task_that_never_reached_the_fn_fails(atol_web_emulator):
+    atol_web_emulator.set_faults(blocked_fail=1, blocked_polls=1)
+    backend = backend_for(atol_web_emulator)
+    assert backend.submit("lost-fn-1", "sell", sample_receipt()).state == PENDING
+    outcome = backend.query("lost-fn-1", "sell")
+    assert outcome.state == FAILED and "code 4" in outcome.error
+    assert atol_web_emulator.documents() == {"lost-fn-1": 0}
 
 
 def test_register_error_is_a_final_failure(atol_web_emulator):

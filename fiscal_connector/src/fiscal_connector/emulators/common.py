@@ -12,7 +12,9 @@ malformed. `latency_ms` delays every non-control request.
               given up long before: the document is stored, the answer unseen)
 * lost      - process (store) the request, then drop the connection
 * malformed - process, then answer 200 with a body that is not JSON
-* blocked   - (register) the next N documents stay `blocked` for their first polls
+* blocked   - (register) the next N documents stay `blocked` for `blocked_polls`
+              polls, then settle as registered (ATOL Web Server: the queue behind a
+              blocked task waits); blocked_fail: the same, then settle as an error
 * fail      - (register) the next N documents end in a register error, no FD
 """
 
@@ -34,7 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..receipt import OPERATIONS
 
-FAULT_COUNTERS = ("reset", "error_5xx", "timeout", "lost", "malformed", "blocked", "fail")
+FAULT_COUNTERS = ("reset", "error_5xx", "timeout", "lost", "malformed", "blocked",
+                  "blocked_fail", "fail")
 TRANSPORT_FAULTS = ("reset", "error_5xx", "timeout", "lost", "malformed")
 DEFAULT_FAULTS = {
     "latency_ms": 0,
@@ -44,6 +47,8 @@ DEFAULT_FAULTS = {
     **dict.fromkeys(FAULT_COUNTERS, 0),
 }
 SHIFT_HOURS = 24
+# a document still answering wait/inProgress/blocked: it settles on the poll after the last one
+UNSETTLED = "pending_polls > 0 AND polls <= pending_polls"
 MALFORMED_BODY = b"<html><body>502 Bad Gateway (emulated garbage)</body></html>"
 
 SCHEMA = """
@@ -251,9 +256,12 @@ class Register:
         `payments` maps payment type -> amount text; `error` (code, text) stores
         a document that the register refused, without an FD.
         """
-        pending_status = "blocked" if faults.take("blocked") else "wait"
-        pending = faults.value("blocked_polls") if pending_status == "blocked" else \
-            faults.value("pending_polls")
+        pending_status, pending = "wait", faults.value("pending_polls")
+        if faults.take("blocked_fail"):
+            pending_status, pending = "blocked", faults.value("blocked_polls")
+            error = error or (4, "no answer from the FN; the document was not registered")
+        elif faults.take("blocked"):
+            pending_status, pending = "blocked", faults.value("blocked_polls")
         if error is None and faults.take("fail"):
             error = (234, "FN exchange error (emulated)")
         with self.transaction():
@@ -306,6 +314,12 @@ class Register:
             doc = self.find(key, ref)
             if doc is None:
                 return None, None
+            blocker = self.db.execute(
+                "SELECT key FROM documents WHERE pending_status = 'blocked' AND "
+                f"{UNSETTLED} AND rowid < (SELECT rowid FROM documents WHERE key = ?) LIMIT 1",
+                (doc["key"],)).fetchone()
+            if blocker:  # the queue stands behind a blocked task
+                return doc, "wait"
             self.db.execute("UPDATE documents SET polls = polls + 1 WHERE key = ?", (doc["key"],))
             doc["polls"] += 1
         if doc["polls"] <= doc["pending_polls"]:
@@ -317,13 +331,13 @@ class Register:
     def pending_count(self):
         with self.lock:
             return self.db.execute(
-                "SELECT count(*) FROM documents WHERE polls < pending_polls").fetchone()[0]
+                f"SELECT count(*) FROM documents WHERE {UNSETTLED}").fetchone()[0]
 
     def blocked_key(self):
         with self.lock:
             row = self.db.execute(
-                "SELECT key FROM documents WHERE polls < pending_polls AND pending_status = "
-                "'blocked' ORDER BY received_at LIMIT 1").fetchone()
+                f"SELECT key FROM documents WHERE {UNSETTLED} AND pending_status = 'blocked' "
+                "ORDER BY rowid LIMIT 1").fetchone()
         return row[0] if row else None
 
     def report(self):
