@@ -434,6 +434,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "FiscalEmulator/1.0"
+    # TCP_NODELAY: headers and body are two writes; Nagle + delayed ACK would add ~40 ms
+    disable_nagle_algorithm = True
 
     def do_GET(self):  # noqa: N802 - http.server naming
         self._dispatch("GET")
@@ -520,8 +522,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        # headers and body go out as two writes: without this, Nagle + delayed ACK add ~40 ms
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.connections.add(self.connection)
 
     def finish(self):
