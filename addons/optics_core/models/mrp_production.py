@@ -157,7 +157,7 @@ class MrpProduction(models.Model):
         """
         prescription.ensure_one()
         for eye, lens_range in (("od", range_od), ("os", range_os)):
-            if lens_range not in prescription._matching_lens_ranges(eye):
+            if not lens_range.filtered_domain(prescription._lens_range_domain(eye)):
                 raise UserError(
                     _(
                         "%(lens)s is not made in the power of the %(eye)s.",

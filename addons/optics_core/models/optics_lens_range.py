@@ -2,8 +2,6 @@ from odoo import api, fields, models
 
 from ..optics_math import to_decimal
 
-DIOPTRES = (6, 2)
-
 
 class OpticsLensRange(models.Model):
     """A block of powers a lens product is made in (minus-cylinder form).
@@ -15,6 +13,8 @@ class OpticsLensRange(models.Model):
     _name = "optics.lens.range"
     _description = "Lens Power Range"
     _order = "product_tmpl_id, supply, sphere_min"
+    # Fastest first: what an optician wants to offer.
+    _power_search_order = "lead_time_days, diameter desc, id"
 
     product_tmpl_id = fields.Many2one(
         "product.template", "Lens", required=True, ondelete="cascade", index=True
@@ -24,18 +24,17 @@ class OpticsLensRange(models.Model):
     optics_kind = fields.Selection(related="product_tmpl_id.optics_kind", store=True)
     lens_design = fields.Selection(related="product_tmpl_id.lens_design", store=True)
     lens_index = fields.Float(related="product_tmpl_id.lens_index")
-    sphere_min = fields.Float("Sphere From", digits=DIOPTRES, required=True, index=True)
-    sphere_max = fields.Float("Sphere To", digits=DIOPTRES, required=True, index=True)
+    sphere_min = fields.Float("Sphere From", required=True, index=True)
+    sphere_max = fields.Float("Sphere To", required=True, index=True)
     cylinder_min = fields.Float(
         "Cylinder From",
-        digits=DIOPTRES,
         required=True,
         default=-2.0,
         help="Minus-cylinder form: the most negative cylinder.",
     )
-    cylinder_max = fields.Float("Cylinder To", digits=DIOPTRES, required=True, default=0.0)
-    addition_min = fields.Float("Addition From", digits=DIOPTRES, default=0.0)
-    addition_max = fields.Float("Addition To", digits=DIOPTRES, default=0.0)
+    cylinder_max = fields.Float("Cylinder To", required=True, default=0.0)
+    addition_min = fields.Float("Addition From", default=0.0)
+    addition_max = fields.Float("Addition To", default=0.0)
     diameter = fields.Integer("Diameter (mm)", required=True, default=65, index=True)
     supply = fields.Selection(
         [("stock", "From Stock"), ("lab", "Lab Surfaced")], required=True, default="stock"
@@ -118,4 +117,4 @@ class OpticsLensRange(models.Model):
         domain = self._power_domain(sphere, cylinder, addition, optics_kind, min_diameter)
         if company:
             domain.append(("company_id", "in", [False, company.id]))
-        return self.search(domain, order="lead_time_days, diameter desc, id", limit=limit)
+        return self.search(domain, order=self._power_search_order, limit=limit)

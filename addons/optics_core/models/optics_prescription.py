@@ -303,8 +303,9 @@ class OpticsPrescription(models.Model):
             return "" if number is None else format(number.normalize(), "f")
 
         params = {
-            "eye": eye_label,
-            "field": VALUE_LABELS[field],
+            # str() here: a lazy label picks its language from the calling frame
+            "eye": str(eye_label),
+            "field": str(VALUE_LABELS[field]),
             "value": plain(value),
             "low": plain(low),
             "high": plain(high),
@@ -421,27 +422,30 @@ class OpticsPrescription(models.Model):
             addition = to_decimal(0)
         return sphere, cylinder, addition
 
-    def _matching_lens_ranges(self, eye, min_diameter=0):
+    def _lens_kind(self):
+        return "contact_lens" if self.kind == "contact" else "lens"
+
+    def _lens_range_domain(self, eye, min_diameter=0):
+        """Domain of the lens ranges that make this eye's power (one SQL query)."""
         self.ensure_one()
         sphere, cylinder, addition = self._lens_power(eye)
-        kind = "contact_lens" if self.kind == "contact" else "lens"
-        return self.env["optics.lens.range"].search_for_power(
-            sphere,
-            cylinder,
-            addition,
-            optics_kind=kind,
-            min_diameter=min_diameter,
-            company=self.company_id,
+        return self.env["optics.lens.range"]._power_domain(
+            sphere, cylinder, addition, self._lens_kind(), min_diameter
+        ) + [("company_id", "in", [False, self.company_id.id])]
+
+    def _matching_lens_ranges(self, eye, min_diameter=0):
+        ranges = self.env["optics.lens.range"]
+        return ranges.search(
+            self._lens_range_domain(eye, min_diameter), order=ranges._power_search_order
         )
 
     def _action_lens_ranges(self, eye):
-        ranges = self._matching_lens_ranges(eye)
         return {
             "type": "ir.actions.act_window",
-            "name": _("Lenses for %(eye)s", eye=EYE_LABELS[eye]),
+            "name": _("Lenses for %(eye)s", eye=str(EYE_LABELS[eye])),
             "res_model": "optics.lens.range",
             "view_mode": "tree,form",
-            "domain": [("id", "in", ranges.ids)],
+            "domain": self._lens_range_domain(eye),
             "context": {"create": False},
         }
 

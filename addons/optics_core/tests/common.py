@@ -7,11 +7,15 @@ class OpticsCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Messages are asserted in English whatever the database's default language.
+        cls.env["res.lang"]._activate_lang("en_US")
+        cls.env = cls.env(context=dict(cls.env.context, lang="en_US"))
         cls.company = cls.env.company
         cls.partner = cls.env["res.partner"].create(
             {
                 "name": "Test Customer",
                 "email": "customer@example.com",
+                "lang": "en_US",
                 "optics_birthdate": "1980-01-01",
             }
         )

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools.misc import file_path
+from odoo.tools.safe_eval import safe_eval
 
 from .common import OpticsCase
 
@@ -41,8 +42,29 @@ class TestGlassesJob(OpticsCase):
         self.assertEqual(wizard.pd_od, 31.5)
         wizard.frame_id = self.frame
         self.assertEqual(wizard.min_blank_od, 65.0)
-        allowed_od = wizard.allowed_range_od_ids
-        allowed_os = wizard.allowed_range_os_ids
+        wizard.range_od_id = self.range_sv_stock
+        wizard.range_os_id = self.range_sv_lab
+        record = wizard.save()
+        allowed_od = record._allowed_ranges("od")
+        allowed_os = record._allowed_ranges("os")
+        # the lens fields offer exactly these (their domain evaluated on the record)
+        for eye, allowed in (("od", allowed_od), ("os", allowed_os)):
+            field = record._fields[f"range_{eye}_id"]
+            domain = safe_eval(
+                field.domain,
+                {
+                    name: record[name]
+                    for name in (
+                        "lens_kind",
+                        f"sphere_{eye}",
+                        f"cylinder_{eye}",
+                        f"addition_{eye}",
+                        f"min_blank_{eye}",
+                    )
+                }
+                | {"company_id": record.company_id.id},
+            )
+            self.assertEqual(self.env["optics.lens.range"].search(domain), allowed)
         self.assertIn(self.range_sv_stock, allowed_od)
         self.assertNotIn(self.range_small, allowed_od)  # 55 mm blank, 65 mm needed
         self.assertNotIn(self.range_sv_stock, allowed_os)  # -9.00 is lab only

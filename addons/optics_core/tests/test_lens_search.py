@@ -37,7 +37,10 @@ class TestLensSearch(OpticsCase):
         self.assertEqual(od, self.range_sv_stock | self.range_sv_lab)
         self.assertEqual(os_, self.range_sv_lab)
         action = rx.action_lenses_os()
-        self.assertIn(self.range_sv_lab.id, action["domain"][0][2])
+        self.assertEqual(
+            self.env["optics.lens.range"].search(action["domain"]) & self.range_sv_lab,
+            self.range_sv_lab,
+        )
         near = self._confirmed_prescription(
             kind="near",
             sphere_od=3.0,

@@ -107,3 +107,13 @@ class TestPrescriptionFlow(OpticsCase):
         self.assertIn(rx.name, html)
         self.assertIn("-2.25", html)
         self.assertIn("Dr. Test", html)
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"]._load_module_terms(["optics_core"], ["ru_RU"])
+        self.partner.lang = "ru_RU"
+        html_ru = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("optics_core.report_prescription", rx.ids)[0]
+            .decode()
+        )
+        self.assertIn("Форма № 107-1/у", html_ru)
+        self.assertIn("РЕЦЕПТ НА ОЧКИ", html_ru)

@@ -99,6 +99,8 @@ class TestPrescriptionValidation(OpticsCase):
         self.assertIn("Left eye (OS): the axis is required", message)
 
     def test_message_is_translated(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"]._load_module_terms(["optics_core"], ["ru_RU"])
         record = self._prescription()
         with self.assertRaises(ValidationError) as caught:
             record.with_context(lang="ru_RU").write({"sphere_od": 31})
