@@ -11,10 +11,17 @@ import uuid
 
 import pytest
 import redis
+from fiscal_connector.emulators import common as emulator_common
 
 from fiscal_connector import ConnectorConfig, open_connector
 
 pytest_plugins = ["fixtures_emulators"]
+
+# The emulators' handler writes headers and body in two sends; with Nagle on,
+# every answer waits for the client's delayed ACK (~40 ms), which a real ATOL
+# Web Server does not do. TCP_NODELAY removes that stall; it changes no answer.
+# (To be set in emulators/common.py itself; then this line is a no-op.)
+emulator_common.EmulatorHandler.disable_nagle_algorithm = True
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -92,10 +92,10 @@ def config_from_dict(data, base_dir=""):
         unknown = set(settings) - _DEVICE_FIELDS
         if unknown:
             raise FiscalError(f"Device {code}: unknown settings {', '.join(sorted(unknown))}")
-        values = dict(settings)
-        if "timeout" in values:
-            values["timeout"] = float(values["timeout"])
-        device_list.append(DeviceConfig(code=code, **values))
+        device_values = dict(settings)
+        if "timeout" in device_values:
+            device_values["timeout"] = float(device_values["timeout"])
+        device_list.append(DeviceConfig(code=code, **device_values))
     return ConnectorConfig(**values), device_list
 
 

@@ -68,6 +68,14 @@ class _RenewedLock(redis_lock.Lock):
 
     lost = False
 
+    @classmethod
+    def register_scripts(cls, redis_client):
+        # The library registers its scripts once, on whichever Lock class came first.
+        if cls.unlock_script is None:
+            cls.unlock_script = redis_client.register_script(redis_lock.UNLOCK_SCRIPT)
+            cls.extend_script = redis_client.register_script(redis_lock.EXTEND_SCRIPT)
+            cls.reset_script = redis_client.register_script(redis_lock.RESET_SCRIPT)
+
     @staticmethod
     def _lock_renewer(name, lockref, interval, stop):
         while not stop.wait(timeout=interval):
@@ -154,7 +162,7 @@ class LockManager:
         # A killed drainer of this host cannot hold a lock: free it (only if still its id).
         _logger.info("Freeing the Redis lock %s of a stopped drainer (%s)", name, owner)
         with contextlib.suppress(redis_lock.NotAcquired):
-            redis_lock.Lock(self.redis, name, id=owner).release()
+            _RenewedLock(self.redis, name, id=owner).release()
         if lock.acquire(blocking=False):
             return lock
         forget_owner(lock.id)
