@@ -1,4 +1,5 @@
 from . import (
+    account_journal,
     pos_config,
     pos_session,
     res_company,

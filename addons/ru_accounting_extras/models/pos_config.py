@@ -10,22 +10,23 @@ class PosConfig(models.Model):
         string="Cash Store",
         index=True,
         check_company=True,
-        help="The store whose cash desk receives this till's cash: its cash "
-        "payment methods must use the store's cash journal.",
+        help="The store whose cash book receives this till's cash: its cash "
+        "payment methods must use cash journals of that store.",
     )
 
     @api.constrains("ru_cash_store_id", "payment_method_ids")
     def _check_ru_cash_store_journal(self):
         for config in self.filtered("ru_cash_store_id"):
-            store_journal = config.ru_cash_store_id.journal_id
+            store = config.ru_cash_store_id
             cash_journals = config.payment_method_ids.filtered("is_cash_count").journal_id
-            if cash_journals - store_journal:
+            foreign = cash_journals - store._cash_journals()
+            if foreign:
                 raise ValidationError(
                     _(
                         "The cash payment methods of the point of sale %(config)s must "
-                        "use the cash journal %(journal)s of its store %(store)s.",
+                        "use cash journals of its store %(store)s, not %(journals)s.",
                         config=config.name,
-                        journal=store_journal.display_name,
-                        store=config.ru_cash_store_id.name,
+                        store=store.name,
+                        journals=", ".join(foreign.mapped("display_name")),
                     )
                 )

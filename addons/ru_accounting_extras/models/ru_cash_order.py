@@ -49,7 +49,18 @@ class RuCashOrder(models.Model):
     store_id = fields.Many2one("ru.cash.store", required=True, check_company=True, index=True)
     company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="store_id.currency_id")
-    journal_id = fields.Many2one(related="store_id.journal_id")
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Cash Journal",
+        compute="_compute_journal_id",
+        store=True,
+        precompute=True,
+        readonly=False,
+        required=True,
+        check_company=True,
+        domain="[('ru_cash_store_id', '=', store_id)]",
+        help="The store's cash desk, or the till's journal for cash moved at a till.",
+    )
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
     amount = fields.Monetary(required=True)
     amount_in_words = fields.Char(compute="_compute_amount_in_words")
@@ -82,6 +93,12 @@ class RuCashOrder(models.Model):
             "A cash statement line has one cash order only.",
         ),
     ]
+
+    @api.depends("store_id")
+    def _compute_journal_id(self):
+        for order in self:
+            if order.journal_id not in order.store_id._cash_journals():
+                order.journal_id = order.store_id.journal_id
 
     @api.depends("amount")
     def _compute_amount_in_words(self):
@@ -193,8 +210,10 @@ class RuCashOrder(models.Model):
         done = self.search([("statement_line_id", "in", statement_lines.ids)]).statement_line_id
         for line in statement_lines - done:
             store = line.pos_session_id.config_id.ru_cash_store_id
-            if not store or line.journal_id != store.journal_id or line.currency_id.is_zero(
-                line.amount
+            if (
+                not store
+                or line.journal_id not in store._cash_journals()
+                or line.currency_id.is_zero(line.amount)
             ):
                 continue
             counterpart = line.move_id.line_ids.filtered(
@@ -205,6 +224,7 @@ class RuCashOrder(models.Model):
                     "order_type": "in" if line.amount > 0 else "out",
                     "source": source,
                     "store_id": store.id,
+                    "journal_id": line.journal_id.id,
                     "date": line.date,
                     "amount": abs(line.amount),
                     "partner_id": line.partner_id.id,

@@ -40,6 +40,13 @@ class RuCashStore(models.Model):
         check_company=True,
         domain="[('type', '=', 'cash')]",
         tracking=True,
+        help="The store's cash desk: manual cash orders and transfers post here.",
+    )
+    journal_ids = fields.One2many(
+        "account.journal",
+        "ru_cash_store_id",
+        string="All Cash Journals",
+        help="The cash desk journal and the cash journals of the store's tills.",
     )
     cash_account_id = fields.Many2one(
         related="journal_id.default_account_id", string="Cash Account"
@@ -69,6 +76,25 @@ class RuCashStore(models.Model):
             "A cash journal belongs to one store only.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stores = super().create(vals_list)
+        stores._link_cash_desk_journal()
+        return stores
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "journal_id" in vals:
+            self._link_cash_desk_journal()
+        return result
+
+    def _cash_journals(self):
+        return self.journal_id | self.journal_ids
+
+    def _link_cash_desk_journal(self):
+        for store in self:
+            store.journal_id.ru_cash_store_id = store
 
     @api.depends("cash_limit")
     def _compute_cash_balance(self):

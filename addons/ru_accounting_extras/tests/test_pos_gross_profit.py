@@ -221,6 +221,38 @@ class TestPosGrossProfit(TestPoSCommon):
         )
         self.assertAlmostEqual(sum(ledger.mapped("balance")), 14900.00, places=2)
 
+    def test_second_till_of_the_store_feeds_the_same_cash_book(self):
+        till_journal = self.env["account.journal"].create(
+            {
+                "name": "Cash Store GP till 2",
+                "code": "CSG2",
+                "type": "cash",
+                "company_id": self.company.id,
+                "ru_cash_store_id": self.store.id,
+            }
+        )
+        till_cash = self.env["pos.payment.method"].create(
+            {
+                "name": "Till 2 cash",
+                "journal_id": till_journal.id,
+                "receivable_account_id": self.pos_receivable_cash.id,
+                "company_id": self.company.id,
+            }
+        )
+        till2 = self.store_config.copy(
+            {"name": "Store GP till 2", "payment_method_ids": [(6, 0, till_cash.ids)]}
+        )
+        self.assertEqual(till2.ru_cash_store_id, self.store)
+        self.config = till2
+        session = self.open_new_session()
+        session.try_cash_in_out("in", 300, "float", {"translatedType": "in"})
+        order = session.ru_cash_order_ids
+        self.assertEqual((order.store_id, order.journal_id), (self.store, till_journal))
+        self.assertEqual(order.move_id.journal_id, till_journal)
+        today = fields.Date.context_today(session)
+        (day,) = self.store._cash_book_days(today, today)
+        self.assertEqual(day["closing"], Decimal("300.00"))
+
     def test_till_must_use_the_store_cash_journal(self):
         other_journal = self.env["account.journal"].create(
             {"name": "Other cash", "code": "CSOT", "type": "cash", "company_id": self.company.id}
@@ -230,5 +262,5 @@ class TestPosGrossProfit(TestPoSCommon):
         )
         with self.assertRaises(ValidationError) as caught:
             self.store_config.payment_method_ids = [(6, 0, (other_cash | self.bank_pm1).ids)]
-        self.assertIn("must use the cash journal", str(caught.exception))
+        self.assertIn("must use cash journals of its store", str(caught.exception))
         self.assertEqual(self.store_config.payment_method_ids, self.store_cash_pm | self.bank_pm1)
