@@ -163,7 +163,8 @@ def test_shift_tasks_and_24_hour_limit(atol_web_emulator):
 
 def test_rendering_is_deterministic_and_complete():
     receipt = sample_receipt("sell_correction", cashier={"name": "Petrov", "inn": "500100732259"},
-                             client={"phone": "+79991234567"})
+                             client={"phone": "+79991234567", "name": "OOO Vector",
+                                     "inn": "7707083893"})
     receipt["items"][0].update(payment_object=33, mark_code="0104600439931256215abc")
     backend = AtolWebBackend("http://127.0.0.1:1", payment_address="Moscow, Tverskaya 1")
     first = json.dumps(backend.render("key-1", receipt))
@@ -172,7 +173,8 @@ def test_rendering_is_deterministic_and_complete():
     assert task["type"] == "sellCorrection" and task["correctionType"] == "self"
     assert task["correctionBaseDate"] == "2026.11.01"
     assert task["operator"] == {"name": "Petrov", "vatin": "500100732259"}
-    assert task["clientInfo"] == {"emailOrPhone": "+79991234567"}
+    assert task["clientInfo"] == {"emailOrPhone": "+79991234567", "name": "OOO Vector",
+                                  "vatin": "7707083893"}
     item = task["items"][0]
     assert item["paymentObject"] == "commodityWithMarking" and item["tax"] == {"type": "vat22"}
     assert item["imcParams"]["imcType"] == "auto"

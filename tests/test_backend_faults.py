@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from fiscal_connector.backends import BACKENDS
 from fiscal_connector.backends.base import DONE, NOT_FOUND
-from fiscal_connector.errors import TransientBackendError
+from fiscal_connector.errors import PermanentBackendError, TransientBackendError
 from fixtures_emulators import sample_receipt, settle
 
 CLIENT_TIMEOUT = 0.4
@@ -80,3 +80,11 @@ def test_keys_with_reserved_characters_are_found_again(emulator_and_backend):
     first = backend.submit(key, "sell", receipt)
     assert backend.query(key, "sell", receipt) == first
     assert server.documents() == {key: 1}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("url", ["localhost:16732", "", "ftp://127.0.0.1/"])
+def test_an_invalid_device_url_is_a_configuration_error(emulator_factory, kind, url):
+    config = {**emulator_factory(kind).device_config(), "url": url}
+    with pytest.raises(PermanentBackendError, match="device URL is not a valid"):
+        BACKENDS[kind].from_config(config).submit("url-1", "sell", sample_receipt())

@@ -89,6 +89,14 @@ def test_normalizes_numbers_to_canonical_text():
     assert canonical["total"] == "12499.98"
 
 
+def test_a_free_gift_line_is_allowed_and_minus_zero_normalized():
+    data = receipt()
+    data["items"].append({"name": "Gift case", "price": "-0", "quantity": "1", "sum": "0",
+                          "vat": "vat22", "payment_method": "full_payment"})
+    item = validate(data)["items"][2]
+    assert (item["price"], item["sum"]) == ("0.00", "0.00")
+
+
 @pytest.mark.parametrize("operation", CORRECTIONS)
 def test_correction_receipts_need_and_keep_their_basis(operation):
     basis = {"type": "instruction", "base_date": "2026-11-01", "base_number": "FNS-12/3",

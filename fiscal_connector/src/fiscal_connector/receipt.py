@@ -163,6 +163,8 @@ def _decimal(value, path, places, maximum, allow_zero=False):
         _fail(path, f"{value!r} is not a number")
     if not number.is_finite():
         _fail(path, f"{value!r} is not a finite number")
+    if number.is_zero():
+        number = Decimal(0)  # "-0" must not come back as "-0.00"
     if number > maximum:
         _fail(path, f"{value} exceeds the maximum {maximum}")
     if number < 0 or (number == 0 and not allow_zero):

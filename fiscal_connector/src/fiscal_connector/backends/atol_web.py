@@ -67,6 +67,10 @@ def render_task(receipt, payment_address="", location=""):
     if receipt.client:
         contact = receipt.client.get("email") or receipt.client["phone"]
         task["clientInfo"] = {"emailOrPhone": contact}
+        if receipt.client.get("name"):
+            task["clientInfo"]["name"] = receipt.client["name"]
+        if receipt.client.get("inn"):
+            task["clientInfo"]["vatin"] = receipt.client["inn"]
     place = receipt.company.get("location") or location
     address = receipt.company.get("payment_address") or payment_address
     if place:

@@ -9,6 +9,7 @@ fiscal document.
 
 import abc
 import dataclasses
+from urllib.parse import urlsplit
 
 import requests
 
@@ -102,6 +103,10 @@ def http_json(session, method, url, timeout, what, **kwargs):
     TransientBackendError: the outcome is unknown. Messages name the call
     (`what`) and never carry URLs with secrets, headers or bodies.
     """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PermanentBackendError(
+            f"{what}: the device URL is not a valid http(s) URL; fix the device settings")
     try:
         response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout:
