@@ -64,6 +64,7 @@ def test_mixed_faults_over_many_receipts_give_exactly_once(emulator_and_backend)
     expected_totals = [f"{Decimal(100 + index) / 100:.2f}" for index in range(12)]
     assert [result.total for result in results] == expected_totals
     assert server.app.faults.snapshot()["lost"] == 0  # every fault was really used
+    assert server.report()["changed_resends"] == 0  # every resend was byte-for-byte the same
 
 
 def test_unreachable_backend_is_transient(emulator_and_backend):

@@ -42,6 +42,7 @@ def test_web_server_answers_like_the_protocol(atol_web_emulator):
     assert (first.status_code, first.content) == (201, b"")
     again = post_web(server, "w-1")
     assert again.status_code == 409
+    assert server.report()["changed_resends"] == 0
     assert again.json()["error"]["description"] == "a task with this UUID already exists"
     results = requests.get(f"{server.url}/api/v2/requests/w-1", timeout=TIMEOUT).json()
     params = results["results"][0]["result"]["fiscalParams"]
@@ -78,6 +79,10 @@ def test_atol_online_answers_like_the_protocol(atol_online_emulator):
     again = post_online(server, "o-1", token)
     assert (again.status_code, again.json()["error"]["code"]) == (400, 33)
     assert again.json()["uuid"] == first.json()["uuid"]
+    assert server.report()["changed_resends"] == 0
+    other = post_online(server, "o-1", token, total="12499.98", cashier={"name": "Other"})
+    assert other.json()["error"]["code"] == 33  # still the first document, noted as changed
+    assert server.report()["changed_resends"] == 1
     text = requests.post(f"{server.url}{group}/sell", data=b"{}", timeout=TIMEOUT,
                          headers={"Token": token, "Content-Type": "text/plain"})
     assert text.json()["error"]["code"] == 41

@@ -201,7 +201,7 @@ class AtolOnlineApp(EmulatorApp):
         with register.transaction():
             existing = register.find(key)
             if existing:
-                register.seen_again(key)
+                register.seen_again(key, {"group": group, **body})
                 return _error(400, 33, f"a receipt with external_id {key} exists already",
                               uuid=existing["ref"])
             doc = register.fiscalize(key, str(uuid_module.uuid4()), operation,

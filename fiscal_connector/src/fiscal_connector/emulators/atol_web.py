@@ -140,7 +140,7 @@ class AtolWebApp(EmulatorApp):
         register = self.register
         with register.transaction():
             if register.find(key):
-                register.seen_again(key)
+                register.seen_again(key, body)
                 return Response(409, {"error": {
                     "code": 409, "description": "a task with this UUID already exists"}})
             if checked:

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS register (
 CREATE TABLE IF NOT EXISTS documents (
     key TEXT PRIMARY KEY, ref TEXT NOT NULL UNIQUE, operation TEXT NOT NULL,
     body TEXT NOT NULL, received_at REAL NOT NULL, posts INTEGER NOT NULL DEFAULT 1,
+    changed_posts INTEGER NOT NULL DEFAULT 0,
     polls INTEGER NOT NULL DEFAULT 0, pending_polls INTEGER NOT NULL,
     pending_status TEXT NOT NULL, status TEXT NOT NULL, error_code INTEGER,
     error_text TEXT, fd_number INTEGER, total TEXT, payments TEXT, shift_number INTEGER,
@@ -67,6 +68,10 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_pending_status ON documents (pending_status);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 """
+
+
+def _canonical(body):
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
 
 
 def _add(left, right):
@@ -104,6 +109,10 @@ class Register:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(documents)")}
+        if "changed_posts" not in columns:  # a state dir from before that column
+            self.db.execute("ALTER TABLE documents ADD COLUMN changed_posts INTEGER NOT NULL "
+                            "DEFAULT 0")
         self.auto_rotate_shift = auto_rotate_shift
         if not self.db.execute("SELECT 1 FROM register").fetchone():
             rng = random.SystemRandom()
@@ -246,9 +255,11 @@ class Register:
         row = self.db.execute(f"SELECT * FROM documents WHERE {column} = ?", (value,)).fetchone()
         return dict(row) if row else None
 
-    def seen_again(self, key):
-        """A duplicate POST: count it, return the stored document."""
-        self.db.execute("UPDATE documents SET posts = posts + 1 WHERE key = ?", (key,))
+    def seen_again(self, key, body):
+        """A duplicate POST: count it (and whether its body differs from the first one)."""
+        changed = self.find(key)["body"] != _canonical(body)
+        self.db.execute("UPDATE documents SET posts = posts + 1, changed_posts = changed_posts "
+                        "+ ? WHERE key = ?", (int(changed), key))
         return self.find(key)
 
     def fiscalize(self, key, ref, operation, body, *, total, payments, faults, error=None):
@@ -292,7 +303,7 @@ class Register:
                 "INSERT INTO documents (key, ref, operation, body, received_at, pending_polls, "
                 "pending_status, status, error_code, error_text, fd_number, total, payments, "
                 "shift_number, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, ref, operation, json.dumps(body, ensure_ascii=False), time.time(), pending,
+                (key, ref, operation, _canonical(body), time.time(), pending,
                  pending_status, "error" if error else "ready", error and error[0],
                  error and error[1], fd_number, total, json.dumps(payments), shift_number,
                  json.dumps(result) if result else None))
@@ -305,7 +316,7 @@ class Register:
                 "INSERT INTO documents (key, ref, operation, body, received_at, pending_polls, "
                 "pending_status, status, error_code, error_text, result) "
                 "VALUES (?, ?, ?, ?, ?, 0, 'wait', ?, ?, ?, ?)",
-                (key, key, task_type, json.dumps(body, ensure_ascii=False), time.time(),
+                (key, key, task_type, _canonical(body), time.time(),
                  "error" if error else "ready", error and error[0], error and error[1],
                  json.dumps(result)))
 
@@ -346,7 +357,8 @@ class Register:
         with self.lock:
             reg = self.state()
             rows = [dict(r) for r in self.db.execute(
-                "SELECT key, ref, operation, posts, polls, status, error_code, error_text, "
+                "SELECT key, ref, operation, posts, changed_posts, polls, status, error_code, "
+                "error_text, "
                 "fd_number, total, payments, shift_number, result FROM documents "
                 "ORDER BY received_at, rowid")]
             tokens = self.db.execute("SELECT count(*) FROM tokens").fetchone()[0]
@@ -365,6 +377,8 @@ class Register:
                          ("fn", "rnm", "inn", "next_fd", "shift_number", "shift_open")},
             "counts": counts,
             "fiscalized": sum(counts.values()),
+            # duplicates whose body differed from the first: a client that re-renders
+            "changed_resends": sum(doc["changed_posts"] for doc in documents),
             "documents": documents,
             "tokens_issued": tokens,
         }
