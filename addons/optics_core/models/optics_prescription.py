@@ -49,7 +49,7 @@ PRISM_BASES = [
     ("angle", "Angle"),
 ]
 # Fields a confirmed, expired or cancelled prescription may still change.
-STATE_FIELDS = {"state", "active", "expiry_date", "corrected_by_ids"}
+STATE_FIELDS = {"state", "active"}
 
 
 class OpticsPrescription(models.Model):
