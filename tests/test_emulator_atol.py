@@ -48,6 +48,9 @@ def test_web_server_answers_like_the_protocol(atol_web_emulator):
     params = results["results"][0]["result"]["fiscalParams"]
     assert results["results"][0]["status"] == "ready" and params["total"] == 12499.98
     assert requests.get(f"{server.url}/api/v2/requests/none", timeout=TIMEOUT).status_code == 404
+    assert requests.delete(f"{server.url}/api/v2/requests/w-1", timeout=TIMEOUT).status_code == 409
+    assert requests.delete(f"{server.url}/api/v2/requests/none",
+                           timeout=TIMEOUT).status_code == 404
     two_fiscal = {"uuid": "w-2", "request": [render_task(sample_receipt())] * 2}
     answer = requests.post(f"{server.url}/api/v2/requests", json=two_fiscal, timeout=TIMEOUT)
     assert answer.status_code == 400 and "one fiscal task" in answer.json()["error"]["description"]

@@ -107,6 +107,8 @@ class AtolWebApp(EmulatorApp):
             return self._post(request)
         if request.method == "GET" and match:
             return self._get(unquote(match["uuid"]))
+        if request.method == "DELETE" and match:
+            return self._cancel(unquote(match["uuid"]))
         if request.method == "GET" and request.path == "/api/v2/getRequestsQueueStatus":
             blocked = self.register.blocked_key()
             return Response(200, {"number": self.register.pending_count(), "ready": 0,
@@ -161,6 +163,13 @@ class AtolWebApp(EmulatorApp):
         if task_type == "getShiftStatus":
             return register.shift_status(), None
         return {"shiftTotals": register.shift_totals()}, None  # reportX, getShiftTotals
+
+    def _cancel(self, key):
+        """Cancel is only possible while a task waits; this register takes tasks at once."""
+        if self.register.find(key) is None:
+            return Response(404, {"error": {"code": 404, "description": f"no request {key}"}})
+        return Response(409, {"error": {"code": 409, "description":
+                                        "the task is already processed and cannot be canceled"}})
 
     def _get(self, key):
         doc, status = self.register.poll(key=key)

@@ -252,7 +252,9 @@ class Register:
 
     def find(self, key=None, ref=None):
         column, value = ("key", key) if key is not None else ("ref", ref)
-        row = self.db.execute(f"SELECT * FROM documents WHERE {column} = ?", (value,)).fetchone()
+        with self.lock:
+            row = self.db.execute(f"SELECT * FROM documents WHERE {column} = ?",
+                                  (value,)).fetchone()
         return dict(row) if row else None
 
     def seen_again(self, key, body):
