@@ -183,19 +183,19 @@ class AtolOnlineBackend(Backend):
             return self._token
 
     def _call(self, method, path, what, **kwargs):
-        """A call with the cached token; one new token and one retry on error 10/11."""
-        token = self._token_value()
-        for attempt in (1, 2):
-            status, answer = http_json(
+        """A call with the cached token; on error 10/11 one new token and one resend."""
+
+        def send(token):
+            return http_json(
                 self.session, method, self.url + path, self.timeout, what,
                 headers={"Token": token, "Content-Type": "application/json; charset=utf-8"},
                 **kwargs)
-            code = ((answer or {}).get("error") or {}).get("code")
-            if code in TOKEN_ERRORS and attempt == 1:
-                token = self._token_value(stale=token)
-                continue
-            return status, answer
-        raise PermanentBackendError(f"{what}: the new token was refused too", code=code)
+
+        token = self._token_value()
+        status, answer = send(token)
+        if ((answer or {}).get("error") or {}).get("code") in TOKEN_ERRORS:
+            status, answer = send(self._token_value(stale=token))
+        return status, answer
 
     @staticmethod
     def _raise_for(error, what, status):
