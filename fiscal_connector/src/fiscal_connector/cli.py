@@ -177,7 +177,10 @@ def cmd_enqueue(args, conn):
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
+                try:
+                    item = json.loads(line)
+                except ValueError as error:
+                    raise FiscalError(f"invalid JSON ({error})") from None
                 if not isinstance(item, dict):
                     raise FiscalError("a line must be a JSON object")
                 created = conn.enqueue(item.get("key"), item.get("device"), item.get("receipt"),
