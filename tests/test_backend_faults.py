@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from fiscal_connector.backends import BACKENDS
-from fiscal_connector.backends.base import DONE, NOT_FOUND
+from fiscal_connector.backends.base import DONE, NOT_FOUND, RecentMemo
 from fiscal_connector.errors import PermanentBackendError, TransientBackendError
 from fixtures_emulators import sample_receipt, settle
 
@@ -89,3 +89,14 @@ def test_an_invalid_device_url_is_a_configuration_error(emulator_factory, kind, 
     config = {**emulator_factory(kind).device_config(), "url": url}
     with pytest.raises(PermanentBackendError, match="device URL is not a valid"):
         BACKENDS[kind].from_config(config).submit("url-1", "sell", sample_receipt())
+
+
+def test_what_a_backend_remembers_is_bounded():
+    memo = RecentMemo(size=3)
+    for index in range(5):
+        memo[f"k{index}"] = index
+    memo["k2"] = 2  # refreshed: now the most recent
+    memo["k5"] = 5
+    assert len(memo) == 3
+    assert [memo.get(key) for key in ("k0", "k1", "k2", "k3", "k4", "k5")] == [
+        None, None, 2, None, 4, 5]

@@ -15,7 +15,17 @@ import requests
 
 from ..errors import PermanentBackendError, ReceiptValidationError, TransientBackendError
 from ..receipt import Receipt, build_fiscal_result, ffd, format_quantity
-from .base import DONE, FAILED, NOT_FOUND, PENDING, Backend, Outcome, config_value, http_json
+from .base import (
+    DONE,
+    FAILED,
+    NOT_FOUND,
+    PENDING,
+    Backend,
+    Outcome,
+    RecentMemo,
+    config_value,
+    http_json,
+)
 
 TOKEN_ERRORS = (10, 11)
 CONFIG_ERRORS = {
@@ -142,8 +152,8 @@ class AtolOnlineBackend(Backend):
         self.session = requests.Session()
         self._token = None
         self._token_lock = threading.Lock()
-        self._uuids = {}  # key -> uuid learned in this process
-        self._operations = {}
+        self._uuids = RecentMemo()  # key -> uuid learned in this process
+        self._operations = RecentMemo()
 
     def __repr__(self):
         return f"AtolOnlineBackend({self.url!r}, group={self.group_code!r})"

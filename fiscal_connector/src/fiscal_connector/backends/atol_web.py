@@ -16,7 +16,17 @@ import requests
 
 from ..errors import PermanentBackendError, ReceiptValidationError, TransientBackendError
 from ..receipt import Receipt, build_fiscal_result, ffd
-from .base import DONE, FAILED, NOT_FOUND, PENDING, Backend, Outcome, config_value, http_json
+from .base import (
+    DONE,
+    FAILED,
+    NOT_FOUND,
+    PENDING,
+    Backend,
+    Outcome,
+    RecentMemo,
+    config_value,
+    http_json,
+)
 
 PENDING_STATUSES = ("wait", "inProgress", "blocked")
 FAILED_STATUSES = ("error", "interrupted", "canceled")
@@ -119,7 +129,7 @@ class AtolWebBackend(Backend):
         self.session = requests.Session()
         if login:
             self.session.auth = (login, password)
-        self._operations = {}  # key -> operation, for results read in this process
+        self._operations = RecentMemo()  # key -> operation, for results read later
 
     @classmethod
     def from_config(cls, config):

@@ -8,7 +8,9 @@ fiscal document.
 """
 
 import abc
+import collections
 import dataclasses
+import threading
 from urllib.parse import urlsplit
 
 import requests
@@ -126,6 +128,34 @@ def http_json(session, method, url, timeout, what, **kwargs):
             f"{what}: malformed answer (HTTP {response.status_code}, not a JSON object)"
         )
     return response.status_code, body
+
+
+class RecentMemo:
+    """key -> value for the `size` most recent keys: what a backend learned in this
+    process (an operation, a uuid), bounded so memory stays flat on long runs."""
+
+    def __init__(self, size=10000):
+        self.size = size
+        self._data = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key, value):
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def get(self, key, default=None):
+        with self._lock:
+            return self._data.get(key, default)
+
+    def pop(self, key, default=None):
+        with self._lock:
+            return self._data.pop(key, default)
+
+    def __len__(self):
+        return len(self._data)
 
 
 def config_value(config, name, default=""):
