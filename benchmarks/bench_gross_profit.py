@@ -35,7 +35,8 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ADDONS = "/work/odoo17/addons,%s" % os.path.join(ROOT, "addons")
@@ -219,7 +220,7 @@ def insert_sales(env, args, tills, products, first_day):
     costs = ",".join(repr(round(p.standard_price, 2)) for p in products)
     start = time.perf_counter()
     cr.execute(
-        """
+        f"""
         INSERT INTO pos_order_line (name, order_id, company_id, product_id, full_product_name,
                                     qty, price_unit, discount, price_subtotal,
                                     price_subtotal_incl, total_cost, is_total_cost_computed,
@@ -238,10 +239,10 @@ def insert_sales(env, args, tills, products, first_day):
                       (ARRAY[{costs}]::numeric[])[k] AS cost,
                       CASE WHEN o.id %% 50 = 0 THEN -1 ELSE 1 END AS qty,
                       CASE WHEN (o.id + g) %% 7 = 0 THEN 10 ELSE 0 END::numeric AS discount
-                 FROM (SELECT 1 + (o.id * 7 + g * 13) %% {n_products} AS k) pick
+                 FROM (SELECT 1 + (o.id * 7 + g * 13) %% {len(products)} AS k) pick
          ) p
          WHERE o.name LIKE 'BENCH %%'
-        """.format(ids=ids, prices=prices, costs=costs, n_products=len(products)),
+        """,
         {"lines": args.lines_per_receipt},
     )
     print("order lines: %d in %.1f s" % (cr.rowcount, time.perf_counter() - start), flush=True)
