@@ -7,6 +7,7 @@ import pytest
 from fiscal_connector.backends import BACKENDS
 from fiscal_connector.backends.base import DONE, NOT_FOUND, RecentMemo
 from fiscal_connector.errors import PermanentBackendError, TransientBackendError
+from fiscal_connector.receipt import OPERATIONS
 from fixtures_emulators import sample_receipt, settle
 
 CLIENT_TIMEOUT = 0.4
@@ -100,3 +101,19 @@ def test_what_a_backend_remembers_is_bounded():
     assert len(memo) == 3
     assert [memo.get(key) for key in ("k0", "k1", "k2", "k3", "k4", "k5")] == [
         None, None, 2, None, 4, 5]
+
+
+def test_all_eight_operations_are_fiscalized_with_their_type(emulator_and_backend):
+    server, backend = emulator_and_backend
+    types = {}
+    for operation in OPERATIONS:
+        outcome = backend.submit(f"op-{operation}", operation, sample_receipt(operation))
+        assert outcome.state == DONE, (operation, outcome)
+        types[operation] = outcome.result.operation_type
+        assert outcome.result.qr.endswith(f"&n={types[operation]}")
+    assert types == {"sell": 1, "sell_refund": 2, "buy": 3, "buy_refund": 4,
+                     "sell_correction": 1, "sell_refund_correction": 2, "buy_correction": 3,
+                     "buy_refund_correction": 4}
+    assert sum(server.documents().values()) == 8
+    held = {doc["key"]: doc["operation"] for doc in server.report()["documents"]}
+    assert held == {f"op-{operation}": operation for operation in OPERATIONS}
