@@ -21,7 +21,25 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/fiscal_vat_mapping_data.xml",
+        "views/fiscal_device_views.xml",
+        "views/fiscal_vat_mapping_views.xml",
+        "wizards/fiscal_dead_letter_views.xml",
+        "views/pos_order_views.xml",
+        "views/pos_session_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/product_views.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "optics_pos_ru54fz/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "optics_pos_ru54fz/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

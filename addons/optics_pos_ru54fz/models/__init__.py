@@ -1,0 +1,11 @@
+from . import (
+    fiscal_device,
+    fiscal_vat_mapping,
+    mrp_production,
+    pos_config,
+    pos_order,
+    pos_payment_method,
+    pos_session,
+    product_template,
+    res_config_settings,
+)

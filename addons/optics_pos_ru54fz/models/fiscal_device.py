@@ -1,0 +1,254 @@
+import contextlib
+import os
+
+from fiscal_connector.errors import FiscalError
+from stdnum.ru import inn as ru_inn
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config
+
+from fiscal_connector import ConnectorConfig, DeviceConfig, open_connector
+
+TAXATION_SYSTEMS = [
+    ("osn", "General (OSN)"),
+    ("usn_income", "Simplified, income (USN)"),
+    ("usn_income_outcome", "Simplified, income minus expense (USN)"),
+    ("esn", "Unified agricultural tax (ESHN)"),
+    ("patent", "Patent"),
+]
+
+# Connector policy read from system parameters (data, not code): name -> (type, default).
+CONNECTOR_PARAMS = {
+    "max_entries": (int, 100000),
+    "retention_days": (int, 30),
+    "max_attempts": (int, 20),
+    "backoff_base": (float, 1.0),
+    "backoff_cap": (float, 300.0),
+    "breaker_fail_max": (int, 5),
+    "breaker_reset_timeout": (float, 30.0),
+}
+PARAM_PREFIX = "optics_pos_ru54fz."
+
+
+class FiscalDevice(models.Model):
+    _name = "fiscal.device"
+    _description = "Cash Register (KKT)"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    backend = fields.Selection(
+        [
+            ("atol_web", "ATOL Web Server (register in the store)"),
+            ("atol_online", "ATOL Online (cloud register)"),
+        ],
+        required=True,
+        default="atol_web",
+        tracking=True,
+    )
+    url = fields.Char(
+        "Endpoint URL",
+        required=True,
+        tracking=True,
+        help="Base URL of the backend, e.g. http://192.168.1.20:16732 for ATOL Web Server "
+        "or https://online.atol.ru/possystem/v5/ for ATOL Online.",
+    )
+    login = fields.Char(groups="optics_pos_ru54fz.group_fiscal_admin", copy=False)
+    password = fields.Char(groups="optics_pos_ru54fz.group_fiscal_admin", copy=False)
+    group_code = fields.Char(
+        groups="optics_pos_ru54fz.group_fiscal_admin",
+        copy=False,
+        help="ATOL Online group code of the cloud register.",
+    )
+    timeout = fields.Float(
+        "Timeout (s)", default=5.0, help="Seconds to wait for one answer of the backend."
+    )
+    company_inn = fields.Char("Company INN", required=True, tracking=True)
+    company_email = fields.Char("Company E-mail")
+    taxation = fields.Selection(TAXATION_SYSTEMS, "Taxation System", required=True, default="osn")
+    settlement_address = fields.Char(help="Settlement address printed on receipts (tag 1009).")
+    settlement_place = fields.Char(
+        help="Settlement place (tag 1187): the store, or the web site for online sales."
+    )
+    registration_number = fields.Char(
+        "KKT Registration Number",
+        help="Registration number of the register at the tax service (tag 1037).",
+    )
+    pos_config_ids = fields.One2many("pos.config", "fiscal_device_id", "Points of Sale")
+
+    queue_depth = fields.Integer(
+        compute="_compute_live_status", help="Receipts waiting in the outbox."
+    )
+    oldest_pending_age = fields.Char("Oldest Pending", compute="_compute_live_status")
+    breaker_state = fields.Char("Circuit Breaker", compute="_compute_live_status")
+    last_success = fields.Char(compute="_compute_live_status")
+    last_error = fields.Char(compute="_compute_live_status")
+    dead_count = fields.Integer("Dead Letters", compute="_compute_live_status")
+
+    @api.constrains("company_inn")
+    def _check_company_inn(self):
+        for device in self:
+            if not ru_inn.is_valid(device.company_inn or ""):
+                raise ValidationError(
+                    _(
+                        "The company INN %(inn)s of register %(name)s is not a valid INN.",
+                        inn=device.company_inn,
+                        name=device.name,
+                    )
+                )
+
+    @api.constrains("url")
+    def _check_url(self):
+        for device in self:
+            if not (device.url or "").lower().startswith(("http://", "https://")):
+                raise ValidationError(_("The endpoint URL must start with http:// or https://."))
+
+    # ------------------------------------------------------------------
+    # The one way into the fiscal connector core
+    # ------------------------------------------------------------------
+    def _fiscal_code(self):
+        """Device code in the outbox: unique per database so one outbox file may serve several."""
+        self.ensure_one()
+        return f"{self.env.cr.dbname}-{self.id}"
+
+    @api.model
+    def _fiscal_outbox_path(self):
+        path = config.get("fiscal_outbox_path")
+        dbname = self.env.cr.dbname
+        if path:
+            return os.path.abspath(path.replace("{db}", dbname))
+        return os.path.join(config["data_dir"], "fiscal", dbname, "outbox.sqlite3")
+
+    @api.model
+    def _fiscal_connector_config(self):
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        policy = {
+            name: cast(get_param(PARAM_PREFIX + name, default))
+            for name, (cast, default) in CONNECTOR_PARAMS.items()
+        }
+        path = self._fiscal_outbox_path()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return ConnectorConfig(path, redis_url=config.get("fiscal_redis_url") or None, **policy)
+
+    def _fiscal_device_config(self, timeout=None):
+        self.ensure_one()
+        device = self.sudo()
+        return DeviceConfig(
+            device._fiscal_code(),
+            backend=device.backend,
+            url=device.url,
+            login=device.login or "",
+            password=device.password or "",
+            group_code=device.group_code or "",
+            company_inn=device.company_inn or "",
+            company_email=device.company_email or "",
+            payment_address=device.settlement_place or "",
+            timeout=timeout or device.timeout or 5.0,
+        )
+
+    @api.model
+    @contextlib.contextmanager
+    def _fiscal_connector(self, devices=None, timeout=None):
+        """Open the core's connector for `devices` (default: all); closed after use."""
+        if devices is None:
+            devices = self.sudo().with_context(active_test=False).search([])
+        conn = open_connector(
+            self._fiscal_connector_config(), [d._fiscal_device_config(timeout) for d in devices]
+        )
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------------
+    # Live status, test connection, reports
+    # ------------------------------------------------------------------
+    @api.depends_context("uid")
+    def _compute_live_status(self):
+        devices = self.filtered("id")
+        statuses, outbox_error = {}, ""
+        if devices:
+            try:
+                with self._fiscal_connector(devices) as conn:
+                    statuses = conn.status()
+            except FiscalError as error:
+                outbox_error = _("Outbox unavailable: %s", error)
+        for device in self:
+            status = statuses.get(device._fiscal_code() if device.id else None) or {}
+            device.queue_depth = status.get("depth", 0)
+            device.oldest_pending_age = self._format_age(status.get("oldest_pending_age"))
+            device.breaker_state = status.get("breaker") or ""
+            device.last_success = str(status.get("last_success") or "")
+            device.last_error = str(status.get("last_error") or outbox_error)
+            device.dead_count = (status.get("states") or {}).get("dead", 0)
+
+    @api.model
+    def _format_age(self, seconds):
+        if not seconds:
+            return ""
+        minutes, secs = divmod(int(seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+
+    def _notify(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": False},
+        }
+
+    def action_test_connection(self):
+        self.ensure_one()
+        timeout = min(self.timeout or 3.0, 3.0)
+        try:
+            with self._fiscal_connector(self, timeout=timeout) as conn:
+                answer = conn.test_connection(self._fiscal_code())
+        except FiscalError as error:
+            return self._notify(_("Connection failed"), str(error), "danger")
+        return self._notify(_("Connection works"), str(answer), "success")
+
+    def _run_register_task(self, task):
+        """Run a register task (shift, reports); the backend's answer, or UserError."""
+        self.ensure_one()
+        try:
+            with self._fiscal_connector(self) as conn:
+                return conn.run_task(self._fiscal_code(), task)
+        except FiscalError as error:
+            raise UserError(
+                _(
+                    "The register %(name)s did not run %(task)s: %(error)s",
+                    name=self.name,
+                    task=task,
+                    error=error,
+                )
+            ) from error
+
+    def action_sync_now(self):
+        self.env["pos.order"]._fiscal_trigger_cron()
+        return self._notify(
+            _("Sending receipts"), _("The fiscal queue will be processed within a minute."), "info"
+        )
+
+    def action_view_dead_letters(self):
+        return self.env["fiscal.dead.letter"].action_open(self)
+
+    # ------------------------------------------------------------------
+    # Contract for other modules (connector_b)
+    # ------------------------------------------------------------------
+    @api.model
+    def _fiscal_unsent_count(self):
+        """Paid orders not fiscalized yet plus outbox entries no order accounts for."""
+        orders = self.env["pos.order"].sudo()
+        unsent = orders.search_count([("fiscal_state", "in", ("to_send", "queued", "failed"))])
+        queued = orders.search_count([("fiscal_state", "=", "queued")])
+        devices = self.sudo().with_context(active_test=False).search([])
+        if not devices:
+            return unsent
+        with self._fiscal_connector(devices) as conn:
+            depth = sum(status.get("depth", 0) for status in conn.status().values())
+        return unsent + max(0, depth - queued)

@@ -1,0 +1,25 @@
+from odoo import api, fields, models
+
+
+class MrpProduction(models.Model):
+    _inherit = "mrp.production"
+
+    fiscal_pos_order_ids = fields.One2many(
+        "pos.order", "optics_job_id", "POS Orders", groups="point_of_sale.group_pos_user"
+    )
+    fiscal_deposit_total = fields.Monetary(
+        "Deposits Paid",
+        compute="_compute_fiscal_deposit_total",
+        compute_sudo=True,
+        currency_field="fiscal_currency_id",
+        help="Deposits taken at the till for this glasses job, less deposits already set off.",
+    )
+    fiscal_currency_id = fields.Many2one(related="company_id.currency_id", string="Fiscal Currency")
+
+    @api.depends("fiscal_pos_order_ids.fiscal_deposit_amount")
+    def _compute_fiscal_deposit_total(self):
+        for job in self:
+            orders = job.fiscal_pos_order_ids.filtered(
+                lambda o: o.state in ("paid", "done", "invoiced")
+            )
+            job.fiscal_deposit_total = sum(orders.mapped("fiscal_deposit_amount"))

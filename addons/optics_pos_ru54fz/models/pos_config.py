@@ -1,0 +1,54 @@
+from odoo import fields, models
+
+
+class PosConfig(models.Model):
+    _inherit = "pos.config"
+
+    fiscal_device_id = fields.Many2one(
+        "fiscal.device",
+        "Cash Register (KKT)",
+        check_company=True,
+        index="btree_not_null",
+        help="Register that fiscalizes the orders of this point of sale.",
+    )
+    fiscal_deposit_product_id = fields.Many2one(
+        "product.product",
+        "Deposit Product",
+        check_company=True,
+        help="Product sold as a deposit on a glasses job: its receipt is an advance; at pick-up "
+        "a negative line of it sets the deposit off against the full-settlement receipt.",
+    )
+
+    def fiscal_status_for_ui(self):
+        """Traffic light for the POS header, read from PostgreSQL only (cheap, any host)."""
+        self.ensure_one()
+        device = self.fiscal_device_id
+        if not device:
+            return {"level": "none"}
+        orders = self.env["pos.order"].sudo()
+        waiting_domain = [
+            ("fiscal_device_id", "=", device.id),
+            ("fiscal_state", "in", ("to_send", "queued")),
+        ]
+        depth = orders.search_count(waiting_domain)
+        oldest = orders.search(waiting_domain, order="date_order", limit=1).date_order
+        failed = orders.search_count(
+            [("fiscal_device_id", "=", device.id), ("fiscal_state", "=", "failed")]
+        )
+        age = int((fields.Datetime.now() - oldest).total_seconds()) if oldest else 0
+        red_after = self.env["pos.order"]._fiscal_param("status_red_after_seconds", 900)
+        session = self.current_session_id
+        shift_warning = bool(session and session.fiscal_shift_warning)
+        if failed or age > red_after:
+            level = "red"
+        elif depth or shift_warning:
+            level = "yellow"
+        else:
+            level = "green"
+        return {
+            "level": level,
+            "depth": depth,
+            "oldest_age": age,
+            "failed": failed,
+            "shift_warning": shift_warning,
+        }

@@ -1,0 +1,522 @@
+import base64
+import io
+import logging
+import re
+import threading
+import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytz
+import qrcode
+from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import email_normalize
+
+from .pos_payment_method import FISCAL_PAYMENT_CODES
+from .product_template import PAYMENT_OBJECT_CODES
+
+_logger = logging.getLogger(__name__)
+
+KOPECK = Decimal("0.01")
+QTY_STEP = Decimal("0.001")
+FISCAL_STATES = [
+    ("to_send", "To Send"),
+    ("queued", "Queued"),
+    ("fiscalized", "Fiscalized"),
+    ("failed", "Failed"),
+    ("duplicate", "Duplicate (not fiscalized)"),
+]
+# Outbox entry states that end the order's wait.
+OUTBOX_DONE = "done"
+OUTBOX_DEAD = "dead"
+
+
+def _money(value):
+    """Odoo's float amount as exact kopecks."""
+    return Decimal(repr(value)).quantize(KOPECK)
+
+
+def _positions(amount, quantity):
+    """Price, quantity and sum of one line so that price x quantity == sum to the kopeck.
+
+    A discount can leave a unit price with fractions of a kopeck: the line is
+    then split into quantity - 1 units at the rounded price and one unit
+    carrying the remainder, the usual way registers print it.
+    """
+    price = (amount / quantity).quantize(KOPECK, ROUND_HALF_UP)
+    if (
+        (price * quantity).quantize(KOPECK, ROUND_HALF_UP) == amount
+        or quantity <= 1
+        or quantity % 1
+    ):
+        return [{"price": str(price), "quantity": str(quantity), "sum": str(amount)}]
+    rest = quantity - 1
+    first = (price * rest).quantize(KOPECK)
+    return [
+        {"price": str(price), "quantity": str(rest), "sum": str(first)},
+        {
+            "price": str(amount - first),
+            "quantity": str(Decimal("1.000")),
+            "sum": str(amount - first),
+        },
+    ]
+
+
+def _auto_commit(env):
+    """Commit between the cron's steps, except under tests (their transaction stays open)."""
+    if not getattr(threading.current_thread(), "testing", False):
+        env.cr.commit()
+
+
+class PosOrder(models.Model):
+    _inherit = "pos.order"
+
+    fiscal_key = fields.Char(
+        readonly=True, copy=False, help="Idempotency key of the fiscal document; never changes."
+    )
+    fiscal_state = fields.Selection(FISCAL_STATES, readonly=True, copy=False, index=True)
+    fiscal_operation = fields.Selection(
+        [("sell", "Sale"), ("sell_refund", "Sale Return")], readonly=True, copy=False
+    )
+    fiscal_device_id = fields.Many2one("fiscal.device", "Cash Register", readonly=True, copy=False)
+    fiscal_fn = fields.Char("FN Number", readonly=True, copy=False)
+    fiscal_fd_number = fields.Integer("Fiscal Document Number", readonly=True, copy=False)
+    fiscal_sign = fields.Char("Fiscal Sign (FP)", readonly=True, copy=False)
+    fiscal_datetime = fields.Datetime("Fiscal Date", readonly=True, copy=False)
+    fiscal_shift = fields.Integer("Shift Number", readonly=True, copy=False)
+    fiscal_receipt_number = fields.Integer("Receipt Number in Shift", readonly=True, copy=False)
+    fiscal_registration_number = fields.Char("Register Number", readonly=True, copy=False)
+    fiscal_qr = fields.Char("Receipt QR Data", readonly=True, copy=False)
+    fiscal_total = fields.Monetary("Total on Receipt", readonly=True, copy=False)
+    fiscal_cash_amount = fields.Monetary(
+        "Fiscal Cash",
+        readonly=True,
+        copy=False,
+        help="Cash on the fiscal document, negative for returns.",
+    )
+    fiscal_electronic_amount = fields.Monetary(
+        "Fiscal Electronic",
+        readonly=True,
+        copy=False,
+        help="Electronic payments on the fiscal document, negative for returns.",
+    )
+    fiscal_error = fields.Text(readonly=True, copy=False)
+    optics_job_id = fields.Many2one(
+        "mrp.production",
+        "Glasses Job",
+        index="btree_not_null",
+        copy=False,
+        help="Glasses job this deposit or pick-up order belongs to.",
+    )
+    fiscal_deposit_amount = fields.Monetary(
+        "Deposit",
+        compute="_compute_fiscal_deposit_amount",
+        store=True,
+        help="Deposit taken by this order (negative when it sets a deposit off).",
+    )
+
+    _sql_constraints = [
+        ("fiscal_key_unique", "UNIQUE(fiscal_key)", "A fiscal key is used by one order only."),
+    ]
+
+    @api.depends("lines.price_subtotal_incl", "config_id.fiscal_deposit_product_id")
+    def _compute_fiscal_deposit_amount(self):
+        for order in self:
+            product = order.config_id.fiscal_deposit_product_id
+            lines = order.lines.filtered(lambda line, p=product: p and line.product_id == p)
+            order.fiscal_deposit_amount = sum(lines.mapped("price_subtotal_incl"))
+
+    # ------------------------------------------------------------------
+    # Request path: key and state only, in the order's own transaction
+    # ------------------------------------------------------------------
+    @api.model
+    def _order_fields(self, ui_order):
+        values = super()._order_fields(ui_order)
+        if ui_order.get("optics_job_id"):
+            values["optics_job_id"] = ui_order["optics_job_id"]
+        return values
+
+    @api.model
+    def create_from_ui(self, orders, draft=False):
+        result = super(PosOrder, self.with_context(fiscal_defer_trigger=True)).create_from_ui(
+            orders, draft
+        )
+        if not draft:
+            self._fiscal_trigger_cron()
+        return result
+
+    def action_pos_order_paid(self):
+        result = super().action_pos_order_paid()
+        self._fiscal_assign_key()
+        if not self.env.context.get("fiscal_defer_trigger"):
+            self._fiscal_trigger_cron()
+        return result
+
+    def _fiscal_operation_for_order(self):
+        self.ensure_one()
+        return "sell_refund" if self.amount_total < 0 else "sell"
+
+    def _fiscal_assign_key(self):
+        """Give each paid order of a fiscal POS its key and the state "to send" (no I/O)."""
+        for order in self:
+            device = order.config_id.fiscal_device_id
+            if order.fiscal_key or order.fiscal_state or not device or not order.lines:
+                continue
+            operation = order._fiscal_operation_for_order()
+            key = f"{order.access_token or uuid.uuid4().hex}-{operation}"
+            twin = self.sudo().search([("fiscal_key", "=", key)], limit=1)
+            if twin:
+                # The till sent the same order twice: the first one carries the document.
+                order.write(
+                    {
+                        "fiscal_state": "duplicate",
+                        "fiscal_error": _(
+                            "Same POS order as %s, which carries the fiscal receipt.", twin.name
+                        ),
+                    }
+                )
+                continue
+            order.write(
+                {
+                    "fiscal_key": key,
+                    "fiscal_state": "to_send",
+                    "fiscal_operation": operation,
+                    "fiscal_device_id": device.id,
+                }
+            )
+
+    @api.model
+    def _fiscal_trigger_cron(self):
+        self.env.ref("optics_pos_ru54fz.ir_cron_fiscal_drain").sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # Order -> canonical receipt dict (the core's format)
+    # ------------------------------------------------------------------
+    def _fiscal_timestamp(self):
+        tz_name = self.user_id.tz or self.company_id.partner_id.tz or "UTC"
+        moment = pytz.utc.localize(self.date_order).astimezone(pytz.timezone(tz_name))
+        return moment.replace(microsecond=0).isoformat()
+
+    def _fiscal_cashier_name(self):
+        employee = self["employee_id"] if "employee_id" in self._fields else False
+        return (employee and employee.name) or self.user_id.name or ""
+
+    def _fiscal_client(self):
+        """The customer's e-mail, else phone in +7... form, for the e-receipt (tag 1008)."""
+        partner = self.partner_id
+        email = email_normalize(partner.email or "")
+        if email:
+            return {"email": email}
+        digits = re.sub(r"\D", "", partner.mobile or partner.phone or "")
+        if len(digits) == 10:
+            digits = "7" + digits
+        elif len(digits) == 11 and digits.startswith("8"):
+            digits = "7" + digits[1:]
+        return {"phone": "+" + digits} if 11 <= len(digits) <= 15 else None
+
+    def _fiscal_measure(self, line):
+        # Tag 2108: pieces for the Units category, "other" for anything else.
+        unit_category = self.env.ref("uom.product_uom_categ_unit")
+        return 0 if line.product_uom_id.category_id == unit_category else 255
+
+    def _fiscal_items(self, sign):
+        """Receipt items and the deposit set off by this order (Decimal, positive)."""
+        deposit_product = self.config_id.fiscal_deposit_product_id
+        vat_mapping = self.env["fiscal.vat.mapping"]
+        items, setoff = [], Decimal(0)
+        for line in self.lines:
+            amount = _money(line.price_subtotal_incl) * sign
+            quantity = Decimal(repr(line.qty)).quantize(QTY_STEP) * sign
+            is_deposit = bool(deposit_product) and line.product_id == deposit_product
+            if is_deposit and amount < 0:
+                setoff -= amount
+                continue
+            if amount < 0 or quantity < 0:
+                raise UserError(
+                    _(
+                        "Order %s mixes sales and returns: register the return as its own order.",
+                        self.name,
+                    )
+                )
+            if not quantity:
+                continue
+            common = {
+                "name": (line.full_product_name or line.product_id.display_name)[:128],
+                "vat": vat_mapping._vat_code_for_taxes(
+                    line.tax_ids_after_fiscal_position, self.company_id
+                ),
+                "payment_method": "advance" if is_deposit else "full_payment",
+                "payment_object": PAYMENT_OBJECT_CODES[
+                    "payment" if is_deposit else line.product_id.fiscal_payment_object or "goods"
+                ],
+                "measure": self._fiscal_measure(line),
+            }
+            items += [{**common, **position} for position in _positions(amount, quantity)]
+        return items, setoff
+
+    def _fiscal_check_setoff(self, setoff):
+        job = self.optics_job_id
+        if not setoff or not job:
+            return
+        others = job.fiscal_pos_order_ids.filtered(
+            lambda o: o != self and o.state in ("paid", "done", "invoiced")
+        )
+        available = sum(
+            (_money(amount) for amount in others.mapped("fiscal_deposit_amount")), Decimal(0)
+        )
+        if setoff > available:
+            raise UserError(
+                _(
+                    "Order %(order)s sets off %(setoff)s but the glasses job %(job)s "
+                    "has only %(paid)s of deposits.",
+                    order=self.name,
+                    setoff=setoff,
+                    job=job.name,
+                    paid=available,
+                )
+            )
+
+    def _fiscal_payments(self, sign, setoff):
+        by_type = defaultdict(Decimal)
+        for payment in self.payment_ids:
+            kind = payment.payment_method_id.fiscal_payment_type or "electronic"
+            by_type[FISCAL_PAYMENT_CODES[kind]] += _money(payment.amount) * sign
+        if setoff:
+            by_type[FISCAL_PAYMENT_CODES["prepayment"]] += setoff
+        return [
+            {"type": kind, "sum": str(total)} for kind, total in sorted(by_type.items()) if total
+        ]
+
+    def _fiscal_receipt(self):
+        """The order's FFD 1.2 receipt as the core's canonical dict, rebuilt identically."""
+        self.ensure_one()
+        device = self.fiscal_device_id.sudo()
+        sign = -1 if self.fiscal_operation == "sell_refund" else 1
+        items, setoff = self._fiscal_items(sign)
+        if not items:
+            raise UserError(_("Order %s has no line to put on a fiscal receipt.", self.name))
+        self._fiscal_check_setoff(setoff)
+        receipt = {
+            "operation": self.fiscal_operation,
+            "timestamp": self._fiscal_timestamp(),
+            "taxation": device.taxation,
+            "company": {
+                "inn": device.company_inn,
+                "email": device.company_email or self.company_id.email or "",
+                "payment_address": device.settlement_place or "",
+                "location": device.settlement_address or "",
+            },
+            "cashier": {"name": self._fiscal_cashier_name()},
+            "items": items,
+            "payments": self._fiscal_payments(sign, setoff),
+            "total": str(sum((Decimal(item["sum"]) for item in items), Decimal(0))),
+        }
+        client = self._fiscal_client()
+        if client:
+            receipt["client"] = client
+        return receipt
+
+    def _fiscal_after_key(self):
+        """Key of the sale a return refers to, while that sale is not fiscalized yet."""
+        originals = self.lines.refunded_orderline_id.order_id.filtered(
+            lambda o: o.fiscal_key and o.fiscal_state in ("to_send", "queued")
+        )
+        return originals.sorted("id")[-1:].fiscal_key or None
+
+    # ------------------------------------------------------------------
+    # The cron: enqueue (the reconciler), drain, write results back
+    # ------------------------------------------------------------------
+    @api.model
+    def _fiscal_param(self, name, default):
+        return type(default)(
+            self.env["ir.config_parameter"].sudo().get_param(f"optics_pos_ru54fz.{name}", default)
+        )
+
+    @api.model
+    def _cron_fiscal_drain(self):
+        devices = self.env["fiscal.device"].sudo().with_context(active_test=False).search([])
+        if not devices:
+            return
+        with devices._fiscal_connector(devices) as conn:
+            self._fiscal_enqueue_pending(conn)
+            results = {}
+            conn.drain(
+                max_seconds=self._fiscal_param("drain_seconds", 50.0),
+                on_result=lambda key, state, result, error: results.__setitem__(
+                    key, (state, result, error)
+                ),
+            )
+            self._fiscal_write_results(conn, results)
+
+    @api.model
+    def _fiscal_enqueue_pending(self, conn):
+        """Put every order still "to send" into the outbox.
+
+        This is also the reconciler: an order whose first enqueue crashed
+        before its "queued" state was committed is simply enqueued again,
+        and the outbox's idempotency on the key keeps it one entry.
+        """
+        batch = self._fiscal_param("enqueue_batch", 1000)
+        orders = self.sudo().search([("fiscal_state", "=", "to_send")], order="id", limit=batch)
+        for order in orders:
+            try:
+                receipt = order._fiscal_receipt()
+                conn.enqueue(
+                    order.fiscal_key,
+                    order.fiscal_device_id._fiscal_code(),
+                    receipt,
+                    after_key=order._fiscal_after_key(),
+                )
+            except IdempotencyConflictError:
+                # Already in the outbox under its key (the order changed since): the stored body
+                # is the document, a second one would be a second fiscal receipt.
+                _logger.info("Order %s is already in the fiscal outbox", order.name)
+            except OutboxFullError as error:
+                order.fiscal_error = str(error)
+                break
+            except (FiscalError, UserError, ValidationError) as error:
+                order.write({"fiscal_state": "failed", "fiscal_error": str(error)})
+                continue
+            order.write({"fiscal_state": "queued", "fiscal_error": False})
+        _auto_commit(self.env)
+
+    @api.model
+    def _fiscal_write_results(self, conn, results):
+        """Write drain results, then settle queued orders whose outcome the drain did not report."""
+        queued = self.sudo().search([("fiscal_state", "=", "queued")], order="id")
+        for order in queued:
+            state, result, error = results.get(order.fiscal_key) or (None, None, None)
+            if state is None:
+                entry = conn.entry(order.fiscal_key) or {}
+                state, result, error = (
+                    entry.get("state"),
+                    entry.get("result"),
+                    entry.get("last_error"),
+                )
+            order._fiscal_apply_outcome(state, result, error)
+        _auto_commit(self.env)
+
+    def _fiscal_apply_outcome(self, state, result, error):
+        if state == OUTBOX_DONE and result:
+            self._fiscal_apply_result(result)
+        elif state == OUTBOX_DEAD:
+            self.write(
+                {
+                    "fiscal_state": "failed",
+                    "fiscal_error": error or _("The register refused the receipt."),
+                }
+            )
+        elif error and error != self.fiscal_error:
+            self.fiscal_error = error
+
+    def _fiscal_payment_split(self):
+        """(cash, electronic) of the document, signed like the order's amounts."""
+        cash = electronic = 0.0
+        for payment in self.payment_ids:
+            if payment.payment_method_id.fiscal_payment_type == "cash":
+                cash += payment.amount
+            elif payment.payment_method_id.fiscal_payment_type == "electronic":
+                electronic += payment.amount
+        return self.currency_id.round(cash), self.currency_id.round(electronic)
+
+    def _fiscal_apply_result(self, result):
+        moment = datetime.fromisoformat(result["datetime"])
+        if moment.tzinfo:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        cash, electronic = self._fiscal_payment_split()
+        self.write(
+            {
+                "fiscal_state": "fiscalized",
+                "fiscal_error": False,
+                "fiscal_fn": result["fn_number"],
+                "fiscal_fd_number": result["fd_number"],
+                "fiscal_sign": str(result["fiscal_sign"]),
+                "fiscal_datetime": moment.replace(microsecond=0),
+                "fiscal_shift": result["shift_number"],
+                "fiscal_receipt_number": result["receipt_number"],
+                "fiscal_registration_number": result["registration_number"],
+                "fiscal_qr": result.get("qr") or "",
+                "fiscal_total": float(Decimal(result["total"])),
+                "fiscal_cash_amount": cash,
+                "fiscal_electronic_amount": electronic,
+            }
+        )
+
+    @api.model
+    def _cron_fiscal_purge(self):
+        devices = self.env["fiscal.device"].sudo().with_context(active_test=False).search([])
+        if not devices:
+            return 0
+        with devices._fiscal_connector(devices) as conn:
+            return conn.purge(self._fiscal_param("retention_days", 30))
+
+    def action_fiscal_retry(self):
+        """Send failed orders again (fiscal administrators), after the cause was fixed."""
+        if not self.env.user.has_group("optics_pos_ru54fz.group_fiscal_admin"):
+            raise UserError(_("Only fiscal administrators can retry fiscal receipts."))
+        failed = self.filtered(lambda o: o.fiscal_state == "failed")
+        with self.env["fiscal.device"]._fiscal_connector() as conn:
+            for order in failed:
+                entry = conn.entry(order.fiscal_key)
+                if entry and entry.get("state") == OUTBOX_DEAD:
+                    conn.retry_dead(order.fiscal_key)
+                    order.sudo().write({"fiscal_state": "queued", "fiscal_error": False})
+                elif not entry:
+                    order.sudo().write({"fiscal_state": "to_send", "fiscal_error": False})
+        self._fiscal_trigger_cron()
+        return True
+
+    def action_fiscal_sync_now(self):
+        self._fiscal_trigger_cron()
+        return True
+
+    # ------------------------------------------------------------------
+    # What the POS shows
+    # ------------------------------------------------------------------
+    def _fiscal_qr_image(self):
+        if not self.fiscal_qr:
+            return False
+        buffer = io.BytesIO()
+        qrcode.make(self.fiscal_qr, box_size=4, border=2).save(buffer, format="PNG")
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+    def _fiscal_info_for_ui(self):
+        self.ensure_one()
+        if not self.fiscal_state:
+            return False
+        state_label = dict(self._fields["fiscal_state"]._description_selection(self.env))[
+            self.fiscal_state
+        ]
+        info = {"state": self.fiscal_state, "state_label": state_label}
+        if self.fiscal_state == "fiscalized":
+            info.update(
+                {
+                    "fn": self.fiscal_fn,
+                    "fd": self.fiscal_fd_number,
+                    "fp": self.fiscal_sign,
+                    "datetime": fields.Datetime.to_string(
+                        fields.Datetime.context_timestamp(self, self.fiscal_datetime)
+                    ),
+                    "shift": self.fiscal_shift,
+                    "receipt_number": self.fiscal_receipt_number,
+                    "registration_number": self.fiscal_registration_number,
+                    "total": self.fiscal_total,
+                    "qr_image": self._fiscal_qr_image(),
+                }
+            )
+        return info
+
+    @api.model
+    def fiscal_info_for_ui(self, pos_references):
+        """Fiscal state and data of orders by their POS reference (polled by the receipt screen)."""
+        orders = self.search([("pos_reference", "in", pos_references)])
+        return {order.pos_reference: order._fiscal_info_for_ui() for order in orders}
+
+    def _export_for_ui(self, order):
+        values = super()._export_for_ui(order)
+        values["fiscal"] = order._fiscal_info_for_ui()
+        return values

@@ -1,0 +1,181 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class PosSession(models.Model):
+    _inherit = "pos.session"
+
+    fiscal_device_id = fields.Many2one(related="config_id.fiscal_device_id", string="Cash Register")
+    fiscal_shift_opened_at = fields.Datetime(
+        "Register Shift Opened",
+        readonly=True,
+        copy=False,
+        help="When the register's shift was opened for this session.",
+    )
+    fiscal_shift_number = fields.Integer("Register Shift", readonly=True, copy=False)
+    fiscal_z_report_done = fields.Boolean("Z Report Done", readonly=True, copy=False)
+    fiscal_shift_warning = fields.Boolean(
+        "Shift Limit Near",
+        compute="_compute_fiscal_shift_warning",
+        help="The register shift reaches its 24-hour limit soon: close the session.",
+    )
+    fiscal_sale_total = fields.Monetary(
+        "Fiscal Sales",
+        compute="_compute_fiscal_totals",
+        store=True,
+        help="Total of the fiscalized sale receipts of this session.",
+    )
+    fiscal_refund_total = fields.Monetary(
+        "Fiscal Returns",
+        compute="_compute_fiscal_totals",
+        store=True,
+        help="Total of the fiscalized return receipts of this session (positive).",
+    )
+    fiscal_cash_total = fields.Monetary(
+        "Fiscal Cash",
+        compute="_compute_fiscal_totals",
+        store=True,
+        help="Cash on fiscalized receipts: sales minus returns.",
+    )
+    fiscal_electronic_total = fields.Monetary(
+        "Fiscal Electronic",
+        compute="_compute_fiscal_totals",
+        store=True,
+        help="Electronic payments on fiscalized receipts: sales minus returns.",
+    )
+    fiscal_fiscalized_count = fields.Integer(
+        "Fiscalized Receipts", compute="_compute_fiscal_counts"
+    )
+    fiscal_pending_count = fields.Integer("Receipts Waiting", compute="_compute_fiscal_counts")
+    fiscal_failed_count = fields.Integer("Failed Receipts", compute="_compute_fiscal_counts")
+
+    @api.depends(
+        "order_ids.fiscal_state",
+        "order_ids.fiscal_total",
+        "order_ids.fiscal_operation",
+        "order_ids.fiscal_cash_amount",
+        "order_ids.fiscal_electronic_amount",
+    )
+    def _compute_fiscal_totals(self):
+        for session in self:
+            done = session.order_ids.filtered(lambda o: o.fiscal_state == "fiscalized")
+            sales = done.filtered(lambda o: o.fiscal_operation == "sell")
+            returns = done - sales
+            session.fiscal_sale_total = sum(sales.mapped("fiscal_total"))
+            session.fiscal_refund_total = sum(returns.mapped("fiscal_total"))
+            session.fiscal_cash_total = sum(done.mapped("fiscal_cash_amount"))
+            session.fiscal_electronic_total = sum(done.mapped("fiscal_electronic_amount"))
+
+    @api.depends("order_ids.fiscal_state")
+    def _compute_fiscal_counts(self):
+        groups = self.env["pos.order"]._read_group(
+            [("session_id", "in", self.ids), ("fiscal_state", "!=", False)],
+            ["session_id", "fiscal_state"],
+            ["__count"],
+        )
+        counts = {(session.id, state): count for session, state, count in groups}
+        for session in self:
+            session.fiscal_fiscalized_count = counts.get((session.id, "fiscalized"), 0)
+            session.fiscal_pending_count = counts.get((session.id, "to_send"), 0) + counts.get(
+                (session.id, "queued"), 0
+            )
+            session.fiscal_failed_count = counts.get((session.id, "failed"), 0)
+
+    @api.depends("fiscal_shift_opened_at", "state")
+    def _compute_fiscal_shift_warning(self):
+        hours = self.env["pos.order"]._fiscal_param("shift_warning_hours", 23.0)
+        limit = fields.Datetime.now() - timedelta(hours=hours)
+        for session in self:
+            opened = session.fiscal_shift_opened_at
+            session.fiscal_shift_warning = bool(
+                opened
+                and not session.fiscal_z_report_done
+                and session.state != "closed"
+                and opened <= limit
+            )
+
+    # ------------------------------------------------------------------
+    # The register's shift follows the session (ATOL Web Server)
+    # ------------------------------------------------------------------
+    def _fiscal_drives_shift(self):
+        return self.config_id.fiscal_device_id.backend == "atol_web"
+
+    def write(self, vals):
+        opening = vals.get("state") == "opened"
+        to_open = self.filtered(lambda s: s.state != "opened") if opening else self.browse()
+        result = super().write(vals)
+        for session in to_open.filtered(
+            lambda s: s._fiscal_drives_shift() and not s.fiscal_shift_opened_at
+        ):
+            session._fiscal_open_shift()
+        return result
+
+    def _fiscal_open_shift(self):
+        """Make sure the register has an open shift; a failure is noted, never blocks sales."""
+        device = self.config_id.fiscal_device_id
+        try:
+            status = (device._run_register_task("getShiftStatus") or {}).get("shiftStatus") or {}
+            if status.get("state") == "expired":
+                device._run_register_task("closeShift")
+            if status.get("state") == "opened":
+                shift = status.get("number") or 0
+            else:
+                shift = self._fiscal_shift_from_answer(device._run_register_task("openShift"))
+        except UserError as error:
+            self.message_post(body=_("Register shift not opened: %s", error))
+            return
+        self.write({"fiscal_shift_opened_at": fields.Datetime.now(), "fiscal_shift_number": shift})
+
+    @api.model
+    def _fiscal_shift_from_answer(self, answer):
+        params = (answer or {}).get("fiscalParams") or {}
+        return params.get("shiftNumber") or 0
+
+    def _validate_session(
+        self, balancing_account=False, amount_to_balance=0, bank_payment_method_diffs=None
+    ):
+        result = super()._validate_session(
+            balancing_account, amount_to_balance, bank_payment_method_diffs
+        )
+        for session in self.filtered(
+            lambda s: s._fiscal_drives_shift() and not s.fiscal_z_report_done
+        ):
+            session._fiscal_close_shift()
+        return result
+
+    def _fiscal_close_shift(self):
+        device = self.config_id.fiscal_device_id
+        try:
+            answer = device._run_register_task("closeShift") or {}
+        except UserError as error:
+            self.message_post(body=_("Z report not printed: %s", error))
+            return
+        values = {"fiscal_z_report_done": True}
+        shift = self._fiscal_shift_from_answer(answer)
+        if shift:
+            values["fiscal_shift_number"] = shift
+        self.write(values)
+        self.message_post(body=_("Z report printed by register %s.", device.name))
+
+    def action_fiscal_report_x(self):
+        self.ensure_one()
+        if not self._fiscal_drives_shift():
+            raise UserError(_("X reports are printed by ATOL Web Server registers only."))
+        self.config_id.fiscal_device_id._run_register_task("reportX")
+        return self.config_id.fiscal_device_id._notify(
+            _("X report"), _("The register prints the X report."), "success"
+        )
+
+    def action_fiscal_sync_now(self):
+        self.env["pos.order"]._fiscal_trigger_cron()
+        return self.config_id.fiscal_device_id._notify(
+            _("Sending receipts"), _("The fiscal queue will be processed within a minute."), "info"
+        )
+
+    def action_view_fiscal_orders(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("point_of_sale.action_pos_pos_form")
+        action["domain"] = [("session_id", "in", self.ids), ("fiscal_state", "!=", False)]
+        action["context"] = {"search_default_group_by_fiscal_state": 1}
+        return action

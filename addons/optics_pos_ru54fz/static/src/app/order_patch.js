@@ -1,0 +1,24 @@
+/** @odoo-module */
+
+import { Order } from "@point_of_sale/app/store/models";
+import { patch } from "@web/core/utils/patch";
+
+// `fiscal` holds what the server knows of the order's fiscal document
+// (state, FN, FD, FP, QR...). The receipt only ever prints this stored
+// document: reprinting never asks for a new one.
+patch(Order.prototype, {
+    setup() {
+        super.setup(...arguments);
+        this.fiscal = this.fiscal || null;
+    },
+    init_from_JSON(json) {
+        super.init_from_JSON(...arguments);
+        this.fiscal = json.fiscal || null;
+    },
+    export_for_printing() {
+        const data = super.export_for_printing(...arguments);
+        data.fiscal = this.fiscal;
+        data.fiscal_device = Boolean(this.pos.config.fiscal_device_id);
+        return data;
+    },
+});

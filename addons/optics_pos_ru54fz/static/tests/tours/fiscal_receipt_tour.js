@@ -1,0 +1,59 @@
+/** @odoo-module */
+
+import * as ProductScreen from "@point_of_sale/../tests/tours/helpers/ProductScreenTourMethods";
+import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScreenTourMethods";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
+import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
+import * as Chrome from "@point_of_sale/../tests/tours/helpers/ChromeTourMethods";
+import { registry } from "@web/core/registry";
+
+// Sell and pay: the receipt says the fiscal receipt is queued, the header shows the light.
+registry.category("web_tour.tours").add("OpticsFiscalSellTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            ProductScreen.confirmOpeningPopup(),
+            ProductScreen.clickHomeCategory(),
+            {
+                content: "the fiscal status light is in the header",
+                trigger: ".pos-topheader .o_fiscal_status[data-level='green']",
+                isCheck: true,
+            },
+            ProductScreen.addOrderline("Desk Pad", "2"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.receiptIsThere(),
+            {
+                content: "the receipt says the fiscal receipt is queued",
+                trigger: ".pos-receipt .o_fiscal_receipt .o_fiscal_queued",
+                isCheck: true,
+            },
+            ReceiptScreen.clickNextOrder(),
+        ].flat(),
+});
+
+// After the cron ran: reprinting shows the stored fiscal document and its QR code.
+registry.category("web_tour.tours").add("OpticsFiscalReprintTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            Chrome.clickMenuButton(),
+            Chrome.clickTicketButton(),
+            TicketScreen.selectFilter("Paid"),
+            TicketScreen.selectOrder("-0001"),
+            TicketScreen.clickControlButton("Print Receipt"),
+            {
+                content: "the reprinted receipt carries the fiscal data",
+                trigger: ".pos-receipt .o_fiscal_receipt .o_fiscal_done",
+                isCheck: true,
+            },
+            {
+                content: "and the fiscal QR code",
+                trigger: ".pos-receipt img.o_fiscal_qr",
+                isCheck: true,
+            },
+        ].flat(),
+});

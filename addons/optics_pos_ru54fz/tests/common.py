@@ -1,0 +1,125 @@
+import shutil
+import tempfile
+import uuid
+
+from fiscal_connector.emulators import EmulatorServer
+
+from odoo.tools import config
+
+from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+
+
+class FiscalEmulatorMixin:
+    """A real ATOL emulator on loopback and a private outbox file, fresh for every test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fiscal_tmp = tempfile.mkdtemp(prefix="optics_pos_ru54fz-")
+        cls.addClassCleanup(shutil.rmtree, cls.fiscal_tmp, True)
+        saved = {name: config.get(name) for name in ("fiscal_outbox_path", "fiscal_redis_url")}
+        cls.addClassCleanup(config.options.update, saved)
+
+    def start_fiscal_emulator(self, kind="atol_web"):
+        """Start the emulated register; point the devices and the outbox at this test's files."""
+        folder = tempfile.mkdtemp(dir=self.fiscal_tmp)
+        self.emulator = EmulatorServer(kind, f"{folder}/emulator").start()
+        self.addCleanup(self.emulator.stop)
+        config["fiscal_outbox_path"] = f"{folder}/outbox/{{db}}.sqlite3"
+        self.env["fiscal.device"].search([]).write({"backend": kind, "url": self.emulator.url})
+
+    @classmethod
+    def set_fiscal_params(cls, **params):
+        set_param = cls.env["ir.config_parameter"].sudo().set_param
+        for name, value in params.items():
+            set_param(f"optics_pos_ru54fz.{name}", value)
+
+    @classmethod
+    def create_fiscal_device(cls, **values):
+        return cls.env["fiscal.device"].create(
+            {
+                "name": f"KKT {uuid.uuid4().hex[:6]}",
+                "backend": "atol_web",
+                "url": "http://127.0.0.1:16732",
+                "company_inn": "5544332219",
+                "company_email": "shop@example.com",
+                "taxation": "osn",
+                "settlement_address": "Moscow, Tverskaya 1",
+                "settlement_place": "Optics store 1",
+                "timeout": 3.0,
+                **values,
+            }
+        )
+
+    def run_fiscal_cron(self):
+        self.env["pos.order"]._cron_fiscal_drain()
+        self.env.invalidate_all()
+
+    def emulator_documents(self):
+        return self.emulator.report()["documents"]
+
+
+class FiscalPosCase(FiscalEmulatorMixin, TestPoSCommon):
+    """A POS config wired to an emulated register, taxes of 22% and 10%, and exempt goods."""
+
+    @classmethod
+    def _create_basic_config(cls):
+        # Odoo's helper means to free the cash journal first but calls `.unlink` without
+        # parentheses; without this the journal keeps two cash methods and the config is refused.
+        cls.company_data["default_journal_cash"].pos_payment_method_ids.unlink()
+        return super()._create_basic_config()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Fast retries: the emulator is on loopback and an outage is simulated, not waited for.
+        cls.set_fiscal_params(
+            backoff_base=0.01,
+            backoff_cap=0.05,
+            breaker_reset_timeout=0.2,
+            breaker_fail_max=3,
+            max_attempts=1000,
+            drain_seconds=3,
+        )
+        cls.device = cls.create_fiscal_device()
+        cls.config = cls.basic_config
+        cls.config.fiscal_device_id = cls.device
+        Tax = cls.env["account.tax"]
+        cls.tax22 = Tax.create(
+            {"name": "VAT 22% incl", "amount": 22, "price_include": True, "type_tax_use": "sale"}
+        )
+        cls.tax10 = Tax.create(
+            {"name": "VAT 10% incl", "amount": 10, "price_include": True, "type_tax_use": "sale"}
+        )
+        cls.frame = cls.create_product(
+            "Frame Ray-Ban RB5154", cls.categ_basic, 12000.0, tax_ids=cls.tax22.ids
+        )
+        cls.lens = cls.create_product("Lens 1.6 AR", cls.categ_basic, 4500.0, tax_ids=cls.tax10.ids)
+        cls.eye_test = cls.create_product("Eye test", cls.categ_basic, 1500.0)
+        cls.eye_test.write({"type": "service"})
+        cls.customer.write({"email": "buyer@example.com"})
+        cls.deposit_product = cls.env["product.product"].create(
+            {
+                "name": "Deposit for glasses",
+                "type": "service",
+                "available_in_pos": True,
+                "lst_price": 0.0,
+                "taxes_id": [(6, 0, cls.tax22.ids)],
+            }
+        )
+        cls.config.fiscal_deposit_product_id = cls.deposit_product
+
+    def setUp(self):
+        super().setUp()
+        self.start_fiscal_emulator()
+        self.open_new_session()
+
+    def ui_order(self, lines, payments=None, customer=False, token=True):
+        data = self.create_ui_order_data(lines, customer=customer, payments=payments)
+        if token:
+            data["data"]["access_token"] = str(uuid.uuid4())
+        return data
+
+    def sell(self, *order_data):
+        result = self.env["pos.order"].create_from_ui(list(order_data))
+        return self.env["pos.order"].browse([row["id"] for row in result])

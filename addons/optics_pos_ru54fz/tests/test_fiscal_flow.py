@@ -1,0 +1,281 @@
+import json
+from decimal import Decimal
+
+from odoo.tests import tagged
+
+from .common import FiscalPosCase
+
+
+@tagged("post_install", "-at_install")
+class TestFiscalFlow(FiscalPosCase):
+    def sent_task(self, order):
+        """The ATOL task the emulated register received for an order (over HTTP)."""
+        document = self.emulator.app.register.find(key=order.fiscal_key)
+        self.assertTrue(document, f"the register never received {order.name}")
+        return document, json.loads(document["body"])["request"][0]
+
+    def test_mixed_taxes_discount_cash_card_email(self):
+        orders = self.sell(
+            self.ui_order(
+                [(self.frame, 1, 10.0), (self.lens, 2), (self.eye_test, 1)],
+                payments=[(self.cash_pm1, 5000.0), (self.bank_pm1, 16300.0)],
+                customer=self.customer,
+            ),
+            self.ui_order([(self.lens, 1)], payments=[(self.bank_pm1, 4500.0)]),
+        )
+        self.assertEqual(orders.mapped("fiscal_state"), ["to_send", "to_send"])
+        self.assertEqual(len(set(orders.mapped("fiscal_key"))), 2)
+        self.assertFalse(self.emulator.documents(), "create_from_ui must not reach the register")
+
+        self.run_fiscal_cron()
+
+        counts = self.emulator.documents()
+        big = orders.filtered(lambda o: o.amount_total > 5000)
+        small = orders - big
+        for order in orders:
+            self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+            self.assertEqual(counts[order.fiscal_key], 1)
+        document, task = self.sent_task(big)
+        self.assertEqual(task["type"], "sell")
+        self.assertEqual(Decimal(str(task["total"])), Decimal("21300.00"))
+        by_name = {item["name"]: item for item in task["items"]}
+        self.assertEqual(
+            Decimal(str(by_name["Frame Ray-Ban RB5154"]["amount"])), Decimal("10800.00")
+        )
+        self.assertEqual(by_name["Frame Ray-Ban RB5154"]["tax"]["type"], "vat22")
+        self.assertEqual(by_name["Lens 1.6 AR"]["tax"]["type"], "vat10")
+        self.assertEqual(Decimal(str(by_name["Lens 1.6 AR"]["quantity"])), Decimal(2))
+        self.assertEqual(by_name["Eye test"]["tax"]["type"], "none")
+        self.assertEqual(by_name["Eye test"]["paymentObject"], "service")
+        payments = {p["type"]: Decimal(str(p["sum"])) for p in task["payments"]}
+        self.assertEqual(
+            payments, {"cash": Decimal("5000.00"), "electronically": Decimal("16300.00")}
+        )
+        self.assertEqual(task["clientInfo"]["emailOrPhone"], "buyer@example.com")
+        # Fiscal data written back, QR text in the format of the tax service.
+        self.assertEqual(big.fiscal_fd_number, document["fd_number"])
+        self.assertTrue(big.fiscal_fn and big.fiscal_sign and big.fiscal_registration_number)
+        self.assertAlmostEqual(big.fiscal_total, 21300.0)
+        self.assertIn("s=21300.00", big.fiscal_qr)
+        self.assertIn(f"fn={big.fiscal_fn}", big.fiscal_qr)
+        self.assertTrue(big._fiscal_info_for_ui()["qr_image"].startswith("data:image/png;base64,"))
+        self.assertEqual(small.fiscal_electronic_amount, 4500.0)
+        session = self.pos_session
+        self.assertAlmostEqual(session.fiscal_sale_total, 25800.0)
+        self.assertAlmostEqual(session.fiscal_cash_total, 5000.0)
+        self.assertAlmostEqual(session.fiscal_electronic_total, 20800.0)
+
+        # A second run finds nothing to do and sends nothing again.
+        self.run_fiscal_cron()
+        self.assertEqual(self.emulator.documents(), counts)
+
+    def test_reconciler_enqueues_order_lost_between_commits(self):
+        (order,) = self.sell(self.ui_order([(self.frame, 1)]))
+        # Crash before the outbox insert: the order is committed "to send", nothing else.
+        self.assertEqual(order.fiscal_state, "to_send")
+        (twin,) = self.sell(self.ui_order([(self.lens, 1)]))
+        # Crash after the outbox insert but before "queued" was committed: enqueue, keep "to send".
+        with self.device._fiscal_connector() as conn:
+            self.assertTrue(
+                conn.enqueue(twin.fiscal_key, self.device._fiscal_code(), twin._fiscal_receipt())
+            )
+        self.assertEqual(twin.fiscal_state, "to_send")
+
+        self.run_fiscal_cron()
+
+        counts = self.emulator.documents()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.assertEqual(twin.fiscal_state, "fiscalized")
+        self.assertEqual(counts[order.fiscal_key], 1)
+        self.assertEqual(counts[twin.fiscal_key], 1)
+        self.assertEqual(sum(counts.values()), 2)
+
+    def test_result_lost_after_drain_is_recovered_from_outbox(self):
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        with self.device._fiscal_connector() as conn:
+            self.env["pos.order"]._fiscal_enqueue_pending(conn)
+            # The drain reports to a callback that dies with the process: nothing written to Odoo.
+            conn.drain(max_seconds=10, on_result=lambda *args: None)
+        self.assertEqual(order.fiscal_state, "queued")
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.assertEqual(self.emulator.documents()[order.fiscal_key], 1)
+
+    def test_refund_waits_for_its_original(self):
+        self.emulator.stop()
+        (sale,) = self.sell(
+            self.ui_order([(self.frame, 1), (self.lens, 1)], payments=[(self.cash_pm1, 16500.0)])
+        )
+        refund_data = self.ui_order([(self.lens, -1)], payments=[(self.cash_pm1, -4500.0)])
+        lens_line = sale.lines.filtered(lambda line: line.product_id == self.lens)
+        refund_data["data"]["lines"][0][2]["refunded_orderline_id"] = lens_line.id
+        (refund,) = self.sell(refund_data)
+        self.assertEqual(refund.fiscal_operation, "sell_refund")
+        self.assertEqual(refund._fiscal_after_key(), sale.fiscal_key)
+
+        self.run_fiscal_cron()  # the register is down: both wait in the outbox
+        self.assertEqual((sale | refund).mapped("fiscal_state"), ["queued", "queued"])
+        with self.device._fiscal_connector() as conn:
+            self.assertEqual(conn.entry(refund.fiscal_key)["after_key"], sale.fiscal_key)
+
+        self.emulator.start()
+        for _attempt in range(10):
+            self.run_fiscal_cron()
+            if {sale.fiscal_state, refund.fiscal_state} == {"fiscalized"}:
+                break
+        self.assertEqual(refund.fiscal_state, "fiscalized", refund.fiscal_error)
+        self.assertGreater(refund.fiscal_fd_number, sale.fiscal_fd_number)
+        _document, task = self.sent_task(refund)
+        self.assertEqual(task["type"], "sellReturn")
+        self.assertEqual(Decimal(str(task["total"])), Decimal("4500.00"))
+        self.assertAlmostEqual(self.pos_session.fiscal_refund_total, 4500.0)
+        self.assertAlmostEqual(self.pos_session.fiscal_cash_total, 12000.0)
+
+    def test_duplicate_order_from_till_gets_no_second_receipt(self):
+        data = self.ui_order([(self.lens, 1)])
+        (first,) = self.sell(data)
+        twin = self.env["pos.order"].create(self.env["pos.order"]._order_fields(data["data"]))
+        twin.add_payment(
+            {"pos_order_id": twin.id, "amount": 4500.0, "payment_method_id": self.cash_pm1.id}
+        )
+        twin.action_pos_order_paid()
+        self.assertEqual(twin.fiscal_state, "duplicate")
+        self.assertFalse(twin.fiscal_key)
+        self.run_fiscal_cron()
+        self.assertEqual(self.emulator.documents(), {first.fiscal_key: 1})
+
+    def test_unmapped_tax_fails_clearly_then_retries(self):
+        tax18 = self.env["account.tax"].create(
+            {"name": "Old VAT 18%", "amount": 18, "price_include": True}
+        )
+        product = self.create_product("Old stock case", self.categ_basic, 300.0, tax_ids=tax18.ids)
+        (order,) = self.sell(self.ui_order([(product, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "failed")
+        self.assertIn("Old VAT 18%", order.fiscal_error)
+        self.assertGreater(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
+
+        self.env["fiscal.vat.mapping"].create(
+            {"name": "Old 18%", "vat_code": "vat20", "tax_ids": tax18.ids}
+        )
+        order.action_fiscal_retry()
+        self.assertEqual(order.fiscal_state, "to_send")
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.assertEqual(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
+
+    def test_deposit_then_settlement_with_set_off(self):
+        job = self.env["mrp.production"].create({"product_id": self.frame.id, "product_qty": 1})
+        deposit_line = {"product": self.deposit_product, "quantity": 1}
+        deposit_data = self.ui_order([deposit_line], payments=[(self.cash_pm1, 0.0)])
+        line = deposit_data["data"]["lines"][0][2]
+        line.update(price_unit=5000.0, price_subtotal=4098.36, price_subtotal_incl=5000.0)
+        deposit_data["data"].update(
+            amount_total=5000.0, amount_paid=5000.0, amount_tax=901.64, optics_job_id=job.id
+        )
+        deposit_data["data"]["statement_ids"][0][2]["amount"] = 5000.0
+        (deposit,) = self.sell(deposit_data)
+        self.assertEqual(deposit.optics_job_id, job)
+
+        pickup_data = self.ui_order(
+            [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],
+            payments=[(self.bank_pm1, 7000.0)],
+        )
+        setoff = pickup_data["data"]["lines"][1][2]
+        setoff.update(price_unit=5000.0, price_subtotal=-4098.36, price_subtotal_incl=-5000.0)
+        pickup_data["data"].update(amount_total=7000.0, amount_paid=7000.0, optics_job_id=job.id)
+        (pickup,) = self.sell(pickup_data)
+        self.assertAlmostEqual(job.fiscal_deposit_total, 0.0)
+
+        receipt = deposit._fiscal_receipt()
+        self.assertEqual(receipt["items"][0]["payment_method"], "advance")
+        self.assertEqual(receipt["items"][0]["payment_object"], 10)
+        receipt = pickup._fiscal_receipt()
+        self.assertEqual([item["name"] for item in receipt["items"]], ["Frame Ray-Ban RB5154"])
+        self.assertEqual(receipt["items"][0]["payment_method"], "full_payment")
+        self.assertEqual(
+            receipt["payments"], [{"type": 1, "sum": "7000.00"}, {"type": 2, "sum": "5000.00"}]
+        )
+        self.assertEqual(receipt["total"], "12000.00")
+
+        self.run_fiscal_cron()
+        self.assertEqual((deposit | pickup).mapped("fiscal_state"), ["fiscalized", "fiscalized"])
+        _document, task = self.sent_task(pickup)
+        self.assertEqual({p["type"] for p in task["payments"]}, {"electronically", "prepaid"})
+
+    def test_split_line_when_discount_leaves_fractions_of_kopeck(self):
+        (order,) = self.sell(self.ui_order([(self.lens, 3, 3.3)]))
+        receipt = order._fiscal_receipt()
+        total = sum(Decimal(item["sum"]) for item in receipt["items"])
+        self.assertEqual(total, Decimal(repr(order.amount_total)).quantize(Decimal("0.01")))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+
+    def test_session_shift_and_z_report(self):
+        session = self.pos_session
+        self.assertTrue(session.fiscal_shift_opened_at)
+        self.assertTrue(session.fiscal_shift_number)
+        self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        session.action_fiscal_report_x()
+        session.action_pos_session_closing_control()
+        self.assertEqual(session.state, "closed")
+        self.assertTrue(session.fiscal_z_report_done)
+        self.assertFalse(self.emulator.report()["register"]["shift_open"])
+
+    def test_shift_warning_near_24_hours(self):
+        session = self.pos_session
+        self.assertFalse(session.fiscal_shift_warning)
+        session.fiscal_shift_opened_at = session.fiscal_shift_opened_at.replace(year=2020)
+        self.assertTrue(session.fiscal_shift_warning)
+        self.assertTrue(self.config.fiscal_status_for_ui()["shift_warning"])
+
+    def test_pos_status_light(self):
+        self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")
+        self.sell(self.ui_order([(self.lens, 1)]))
+        status = self.config.fiscal_status_for_ui()
+        self.assertEqual((status["level"], status["depth"]), ("yellow", 1))
+        self.run_fiscal_cron()
+        self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")
+
+    def test_device_status_and_test_connection(self):
+        action = self.device.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
+        self.sell(self.ui_order([(self.lens, 1)]))
+        with self.device._fiscal_connector() as conn:
+            self.env["pos.order"]._fiscal_enqueue_pending(conn)
+        self.device.invalidate_recordset()
+        self.assertEqual(self.device.queue_depth, 1)
+        self.assertTrue(self.device.oldest_pending_age)
+        self.run_fiscal_cron()
+        self.device.invalidate_recordset()
+        self.assertEqual(self.device.queue_depth, 0)
+        self.assertEqual(self.device.breaker_state, "closed")
+
+    def test_test_connection_failure_answers_quickly(self):
+        down = self.create_fiscal_device(url="http://127.0.0.1:9/")
+        action = down.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+
+    def test_dead_letter_retry(self):
+        self.set_fiscal_params(max_attempts=1)
+        self.emulator.set_faults(error_5xx=50)
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "failed")
+        action = self.env["fiscal.dead.letter"].action_open(self.device)
+        letters = self.env["fiscal.dead.letter"].search(action["domain"])
+        self.assertEqual(letters.order_id, order)
+        self.set_fiscal_params(max_attempts=20)
+        self.emulator.set_faults(error_5xx=0)
+        letters.action_retry()
+        self.assertEqual(order.fiscal_state, "queued")
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.assertEqual(self.emulator.documents()[order.fiscal_key], 1)
+
+    def test_purge_keeps_pending(self):
+        self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.set_fiscal_params(retention_days=0)
+        self.assertEqual(self.env["pos.order"]._cron_fiscal_purge(), 1)

@@ -1,0 +1,1 @@
+from . import fiscal_dead_letter
