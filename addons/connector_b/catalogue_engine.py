@@ -49,8 +49,9 @@ def error_message(error):
                                  "Check the profile's file format."),
         "unknown_encoding": lambda: _("The file's text encoding is not UTF-8 or Windows-1251. "
                                       "Save it as UTF-8 or Windows-1251 CSV."),
-        "bad_encoding": lambda: _("Row %(row)s cannot be read as %(encoding)s text. "
-                                  "Choose the file's real encoding in the profile.", **params),
+        "bad_encoding": lambda: _("Line %(row)s of the file cannot be read as %(encoding)s "
+                                  "text. Choose the file's real encoding in the profile.",
+                                  **params),
         "bad_csv": lambda: _("Row %(row)s is not valid CSV: %(detail)s", **params),
         "bad_xlsx": lambda: _("The file is not a readable XLSX workbook (damaged or cut "
                               "short): %(detail)s", **params),
@@ -101,6 +102,8 @@ class CatalogueImport:
         self.seen_barcodes = {}
         self.currencies = {}
         self.counts = Counter()
+        self.rows_seen = 0
+        self.rejected_lines = []
 
     # ------------------------------------------------------------ setup
 
@@ -191,6 +194,7 @@ class CatalogueImport:
             if plan.errors:
                 plan.action = "reject"
             self.counts[plan.action] += 1
+            self.rows_seen += 1
             if plan.pending:
                 self.counts["pending_changes"] += len(plan.pending)
         return plans
@@ -199,9 +203,18 @@ class CatalogueImport:
         """Write the plans of one chunk; returns the templates whose prices may change."""
         creates = [plan for plan in plans if plan.action == "create"]
         if creates:
-            templates = self.templates.create([self._create_vals(plan) for plan in creates])
+            # A new product has no stock to revalue: skip stock_account's valuation entries.
+            templates = self.templates.with_context(disable_auto_svl=True).create(
+                [self._create_vals(plan) for plan in creates])
+            costs = {}
             for plan, template in zip(creates, templates):
                 plan.template = template
+                if plan.seller_vals.get("price"):
+                    costs[template.product_variant_id.id] = plan.seller_vals["price"]
+            # The cost is company-dependent: one batch of properties instead of an
+            # inverse per product (what the ORM would do, minus its per-record queries).
+            self.env["ir.property"].sudo()._set_multi("standard_price", "product.product", costs)
+            templates.product_variant_id.invalidate_recordset(["standard_price"])
         touched = self.templates.browse()
         pending_vals = []
         for plan in plans:
@@ -234,7 +247,8 @@ class CatalogueImport:
         touched._catalogue_apply_lowest_prices()
 
     def line_vals(self, plans, actions):
-        return [{
+        """Report lines of a chunk; rejected ones are also kept to outlive a rollback."""
+        lines = [{
             "run_id": self.run.id,
             "row_number": plan.row,
             "action": plan.action,
@@ -242,6 +256,8 @@ class CatalogueImport:
             "product_tmpl_id": plan.template.id if plan.template else False,
             "message": self._summary(plan),
         } for plan in plans if plan.action in actions]
+        self.rejected_lines += [line for line in lines if line["action"] == "reject"]
+        return lines
 
     # ----------------------------------------------------------- planning
 
@@ -459,8 +475,6 @@ class CatalogueImport:
         vals["detailed_type"] = "product" if "product" in types else "consu"
         if self.profile.categ_id:
             vals["categ_id"] = self.profile.categ_id.id
-        if plan.seller_vals.get("price"):
-            vals["standard_price"] = plan.seller_vals["price"]
         if plan.seller_vals.get("catalogue_retail_price"):
             vals["list_price"] = plan.seller_vals["catalogue_retail_price"]
         if plan.range_vals:

@@ -42,13 +42,13 @@ class ParseError(Exception):
 
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 with BOM, UTF-8 or Windows-1251, judged on the first bytes."""
+    """UTF-8 with BOM, UTF-8 or Windows-1251."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     sample = data[:SNIFF_BYTES]
     if b"\x00" in sample:
         raise ParseError("binary_file")
-    if _is_utf8(sample, complete=len(data) <= SNIFF_BYTES):
+    if _is_utf8(data):
         return "utf-8"
     text = sample.decode("cp1251", errors="replace")
     letters = sum(1 for char in text if char.isalpha() or char.isspace() or char.isascii())
@@ -57,10 +57,10 @@ def detect_encoding(data: bytes) -> str:
     raise ParseError("unknown_encoding")
 
 
-def _is_utf8(sample, complete):
+def _is_utf8(data):
+    # The whole file: Windows-1251 letters may first appear far below the header.
     try:
-        # Not final when the sample is cut: it may end inside a multi-byte letter.
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -148,14 +148,18 @@ def _data_rows(numbered, first_data_row):
 
 
 def _csv_rows(data, encoding, delimiter, quotechar):
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
-    reader = csv.reader(stream, delimiter=delimiter, quotechar=quotechar, strict=False)
+    # Decoded at once (the size is capped upstream) so a bad byte is pinned to its line.
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ParseError("bad_encoding", encoding=encoding, row=line) from error
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        quotechar=quotechar, strict=False)
     number = 0
     try:
         for number, values in enumerate(reader, start=1):
             yield number, values
-    except UnicodeDecodeError as error:
-        raise ParseError("bad_encoding", encoding=encoding, row=number + 1) from error
     except csv.Error as error:
         raise ParseError("bad_csv", row=number + 1, detail=str(error)) from error
 

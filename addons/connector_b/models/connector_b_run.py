@@ -17,6 +17,14 @@ PREVIEW_ACTIONS = ("create", "update", "pending", "reject")
 BACKGROUND_SECONDS = 240
 
 
+class RolledBack(Exception):
+    """Raised inside the run's savepoint to undo an all-or-nothing run with bad rows."""
+
+    def __init__(self, importer):
+        super().__init__()
+        self.importer = importer
+
+
 class ConnectorBRun(models.Model):
     _name = "connector_b.run"
     _description = "Catalogue Import Run"
@@ -127,16 +135,21 @@ class ConnectorBRun(models.Model):
             **extra,
         })
 
-    def _pass(self, apply, line_actions, commit=False, start_row=0, deadline=None):
-        """One pass over the file; returns (importer, next row or 0 when finished)."""
+    def _pass(self, apply, commit=False, start_row=0, deadline=None, all_or_nothing=False):
+        """One pass over the file; returns (importer, next row or 0 when finished).
+
+        With ``all_or_nothing``, the first rejected row stops the writing; the
+        rest of the file is still checked so the report lists every bad row.
+        """
         importer = CatalogueImport(self)
         Line = self.env["connector_b.run.line"].sudo()
         for chunk in importer.chunks(self._chunk_size(), start_row):
             plans = importer.plan(chunk)
+            apply = apply and not (all_or_nothing and importer.counts["reject"])
             if apply:
                 with self.env.cr.savepoint():
                     importer.apply(plans)
-            Line.create(importer.line_vals(plans, line_actions))
+            Line.create(importer.line_vals(plans, PREVIEW_ACTIONS))
             self._store_counts(importer)
             # Keep memory flat on long files: what the chunk loaded is not needed again.
             self.env.flush_all()
@@ -157,7 +170,7 @@ class ConnectorBRun(models.Model):
         self.ensure_one()
         self._check_fiscal_queue()
         self._reset_counts()
-        importer, __ = self._pass(apply=False, line_actions=PREVIEW_ACTIONS)
+        importer, __ = self._pass(apply=False)
         self._store_counts(importer, state="previewed", rows_total=self.rows_done,
                            message=self._result_text(importer, preview=True))
         return importer
@@ -184,18 +197,29 @@ class ConnectorBRun(models.Model):
         return True
 
     def action_run(self):
-        """Run now, in this request: checked first, then written in one transaction."""
+        """Run now, in this request, in one pass inside a savepoint.
+
+        All-or-nothing: when any row is rejected the savepoint is rolled back,
+        so nothing is written, and only the rejected rows are reported.
+        """
         self.ensure_one()
         if self.state not in ("draft", "previewed", "failed"):
             raise UserError(_("This run has already been started."))
-        importer = self._preview()
-        if importer.counts["reject"] and not self.skip_bad_rows:
-            self.write({"state": "failed", "message": self._result_text(importer)})
-            return True
+        self._check_fiscal_queue()
         self._reset_counts(state="running", date_started=fields.Datetime.now())
+        all_or_nothing = not self.skip_bad_rows
         try:
             with self.env.cr.savepoint():
-                importer, __ = self._pass(apply=True, line_actions=PREVIEW_ACTIONS)
+                importer, __ = self._pass(apply=True, all_or_nothing=all_or_nothing)
+                if all_or_nothing and importer.counts["reject"]:
+                    raise RolledBack(importer)
+        except RolledBack as rolled_back:
+            importer = rolled_back.importer
+            self.env["connector_b.run.line"].sudo().create(importer.rejected_lines)
+            self._store_counts(importer, state="failed", rows_total=importer.rows_seen,
+                               date_finished=fields.Datetime.now(),
+                               message=self._result_text(importer))
+            return True
         except UserError as error:
             self._fail(error.args[0])
             return True
@@ -218,6 +242,7 @@ class ConnectorBRun(models.Model):
 
     def _finish(self, importer):
         self._store_counts(importer, state="done", date_finished=fields.Datetime.now(),
+                           rows_total=max(self.rows_total, importer.rows_seen),
                            message=self._result_text(importer))
 
     # ------------------------------------------------------------ background
@@ -247,8 +272,7 @@ class ConnectorBRun(models.Model):
             if self.state != "running":
                 self._reset_counts(state="running", date_started=fields.Datetime.now())
             self._commit()
-            importer, next_row = self._pass(apply=True, line_actions=PREVIEW_ACTIONS,
-                                            commit=True, start_row=self.next_row,
+            importer, next_row = self._pass(apply=True, commit=True, start_row=self.next_row,
                                             deadline=deadline)
         except UserError as error:
             # The failed chunk was rolled back by its savepoint; earlier ones are committed.

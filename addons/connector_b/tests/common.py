@@ -12,12 +12,25 @@ from odoo.tests.common import TransactionCase
 
 # Supplier 1: XLSX with Russian headers, numbers as cells and as text.
 OPTIKA_HEADER = ["Артикул", "Наименование", "Штрихкод", "Цена закупки", "Розничная цена",
-                 "Ставка НДС", "Остаток", "Мин. партия", "Срок поставки, дн"]
+                 "Ставка НДС", "Остаток", "Мин. партия", "Срок поставки, дн", "Вид", "A, мм",
+                 "B, мм", "DBL, мм", "Материал оправы"]
 OPTIKA_ROWS = [
     ["FR-1001", "Оправа Ray Classic 52-18", "4600000000015", 2450.0, "4 990,00", "20%", 12,
-     1, 5],
-    ["FR-1002", "Оправа Titan Light 54-17", "4600000000022", "3 120,50", 6490, "20%", 0, 1, 5],
-    ["AC-2001", "Футляр жёсткий", "4600000000039", 180, 390, "без НДС", 250, 10, 3],
+     1, 5, "Оправа", 52, "38,5", 18, "металл"],
+    ["FR-1002", "Оправа Titan Light 54-17", "4600000000022", "3 120,50", 6490, "20%", 0, 1, 5,
+     "оправа", 54, 40, 17, "титан"],
+    ["AC-2001", "Футляр жёсткий", "4600000000039", 180, 390, "без НДС", 250, 10, 3,
+     "аксессуар", None, None, None, None],
+]
+
+# A lens supplier's XLSX: optical attributes and power ranges with Russian values.
+LENS_HEADER = ["Код", "Линза", "Индекс", "Дизайн", "Материал", "Сфера", "Цилиндр", "Диаметр",
+               "Цена"]
+LENS_ROWS = [
+    ["SV-150", "Однофокальная 1.5 HMC", "1,5", "однофокальная", "CR-39", "-6,00...+4,00",
+     "-2,00...0", 70, "1 100,00"],
+    ["PR-160", "Прогрессивная 1.6", "1.6", "прогрессивная", "пластик высокого индекса",
+     "от -8 до +6", "-4..0", 65, "7 400,00"],
 ]
 
 # Supplier 2: Windows-1251 CSV with ";", prices without VAT and stock as words.
@@ -87,6 +100,12 @@ class CatalogueCase(TransactionCase):
                 ("Остаток", "supplier_stock", {}),
                 ("Мин. партия", "min_qty", {}),
                 ("Срок поставки, дн", "lead_time", {}),
+                ("Вид", "optics_kind", {"value_map": "оправа = frame\nаксессуар = accessory"}),
+                ("A, мм", "frame_a", {}),
+                ("B, мм", "frame_b", {}),
+                ("DBL, мм", "frame_dbl", {}),
+                ("Материал оправы", "frame_material",
+                 {"value_map": "металл = metal\nтитан = titanium\nпластик = plastic"}),
             ]),
         })
         cls.linza_profile = Profile.create({
@@ -129,6 +148,31 @@ class CatalogueCase(TransactionCase):
     def optika_file(self, rows=None, header=None):
         path = self.path("optika.xlsx")
         write_xlsx(path, header or OPTIKA_HEADER, OPTIKA_ROWS if rows is None else rows)
+        return path
+
+    def lens_profile(self):
+        return self.env["connector_b.profile"].create({
+            "name": "Линзы XLSX", "partner_id": self.linza.id, "file_format": "xlsx",
+            "match_key": "supplier_code",
+            "line_ids": supplier_lines([
+                ("Код", "supplier_code", {}),
+                ("Линза", "name", {}),
+                ("", "optics_kind", {"default_value": "lens"}),
+                ("Индекс", "lens_index", {}),
+                ("Дизайн", "lens_design", {"value_map": "однофокальная = single_vision\n"
+                                                        "прогрессивная = progressive"}),
+                ("Материал", "lens_material",
+                 {"value_map": "пластик высокого индекса = high_index"}),
+                ("Сфера", "sphere_range", {}),
+                ("Цилиндр", "cylinder_range", {}),
+                ("Диаметр", "diameter", {}),
+                ("Цена", "purchase_price", {}),
+            ]),
+        })
+
+    def lens_file(self, rows=None):
+        path = self.path("lenses.xlsx")
+        write_xlsx(path, LENS_HEADER, LENS_ROWS if rows is None else rows)
         return path
 
     def linza_file(self, rows=None, encoding="cp1251"):

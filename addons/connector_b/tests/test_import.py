@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from .common import LINZA_ROWS, OPTIKA_ROWS, CatalogueCase
+from .common import LENS_ROWS, LINZA_ROWS, OPTIKA_ROWS, CatalogueCase
 
 
 @tagged("post_install", "-at_install")
@@ -24,6 +24,45 @@ class TestSupplierFiles(CatalogueCase):
         self.assertEqual((case.catalogue_vat, case.min_qty, case.catalogue_stock),
                          ("none", 10, 250))
         self.assertEqual(len(run.line_ids.filtered(lambda line: line.action == "create")), 3)
+        self.assertEqual((frame.product_tmpl_id.optics_kind, frame.product_tmpl_id.frame_a,
+                          frame.product_tmpl_id.frame_b, frame.product_tmpl_id.frame_dbl,
+                          frame.product_tmpl_id.frame_material),
+                         ("frame", 52.0, 38.5, 18.0, "metal"))
+        self.assertEqual(case.product_tmpl_id.optics_kind, "accessory")
+
+    def test_lens_attributes_and_power_ranges(self):
+        profile = self.lens_profile()
+        run = self.run_import(profile, self.lens_file())
+        self.assertEqual((run.state, run.rows_created), ("done", 2), run.message)
+        single = self.seller(self.linza, "SV-150").product_tmpl_id
+        self.assertEqual((single.optics_kind, single.lens_index, single.lens_design,
+                          single.lens_material), ("lens", 1.5, "single_vision", "cr39"))
+        power = single.lens_range_ids
+        self.assertEqual((power.sphere_min, power.sphere_max, power.cylinder_min,
+                          power.cylinder_max, power.diameter), (-6.0, 4.0, -2.0, 0.0, 70))
+        progressive = self.seller(self.linza, "PR-160").product_tmpl_id
+        self.assertEqual((progressive.lens_design, progressive.lens_material),
+                         ("progressive", "high_index"))
+        self.assertEqual((progressive.lens_range_ids.sphere_min,
+                          progressive.lens_range_ids.sphere_max), (-8.0, 6.0))
+        # A wider range for the same diameter updates that range; the same file is a no-op.
+        rows = [list(row) for row in LENS_ROWS]
+        rows[0][5] = "-8,00...+6,00"
+        run = self.run_import(profile, self.lens_file(rows))
+        self.assertEqual((run.rows_updated, run.rows_unchanged), (1, 1), run.message)
+        self.assertEqual((len(single.lens_range_ids), single.lens_range_ids.sphere_min),
+                         (1, -8.0))
+        again = self.run_import(profile, self.lens_file(rows))
+        self.assertEqual(again.rows_unchanged, 2, again.message)
+
+    def test_unknown_choice_is_rejected_with_the_choices(self):
+        rows = [list(row) for row in LENS_ROWS]
+        rows[1][3] = "трифокальная"
+        run = self.run_import(self.lens_profile(), self.lens_file(rows))
+        self.assertEqual((run.state, run.rows_rejected), ("failed", 1))
+        message = run.line_ids.filtered(lambda line: line.action == "reject").message
+        self.assertIn("'трифокальная' is not one of", message)
+        self.assertIn("progressive", message)
 
     def test_windows_1251_csv_prices_without_vat_stock_words(self):
         run = self.run_import(self.linza_profile, self.linza_file())
@@ -96,3 +135,26 @@ class TestSupplierFiles(CatalogueCase):
         self.assertEqual((lens.seller_ids.price, lens.standard_price), (1260.0, 1260.0))
         line = run.line_ids.filtered(lambda line: line.action == "update")
         self.assertIn("1200.0 -> 1260.0", line.message)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoSuppliers(CatalogueCase):
+    def test_demo_profiles_import_their_sample_files(self):
+        profile = self.env.ref("connector_b.demo_profile_optika", raise_if_not_found=False)
+        if not profile:
+            self.skipTest("demo data is not loaded in this database")
+        for xmlid, created in (("optika", 4), ("linza", 4), ("access", 4)):
+            profile = self.env.ref("connector_b.demo_profile_%s" % xmlid)
+            sample = self.env.ref("connector_b.demo_file_%s" % xmlid)
+            path = self.path(sample.name)
+            with open(path, "wb") as stream:
+                stream.write(sample.raw)
+            run = self.run_import(profile, path)
+            self.assertEqual((run.state, run.rows_created, run.rows_rejected),
+                             ("done", created, 0), run.message)
+        spray = self.env["product.template"].search([("default_code", "=", "CL-01")])
+        self.assertEqual((spray.optics_kind, spray.list_price, spray.standard_price),
+                         ("accessory", 1290.0, 450.0))
+        lens = self.product_by_barcode("4600000000084")
+        self.assertEqual((lens.optics_kind, lens.standard_price, lens.seller_ids.catalogue_stock),
+                         ("lens", 7500.0, 0.0))
