@@ -207,6 +207,8 @@ class MrpProduction(models.Model):
             fields.Command.create(job._get_move_raw_values(product, 1, product.uom_id))
             for product in (frame, job.optics_lens_od_id, job.optics_lens_os_id)
         ]
+        # The job goes to the lab at once: a confirmed order, components to reserve.
+        job.action_confirm()
         job.message_post(
             body=_(
                 "Glasses job for %(partner)s from prescription %(rx)s; components: %(parts)s.",
