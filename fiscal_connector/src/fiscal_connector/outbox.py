@@ -90,6 +90,12 @@ class Outbox:
         self._local = threading.local()
         self._connections = []
         self._guard = threading.Lock()
+        # Threads of this process queue here for the single SQLite writer: a thread
+        # waiting on SQLite's busy handler would sleep in steps of up to 100 ms.
+        self._writer = threading.Lock()
+        self._waiting = []  # group commit: operations queued for the next leader
+        self._group = threading.Condition()
+        self._leading = False
         conn = self._conn()
         self._check_integrity(conn, integrity_check)
         self._migrate(conn)
@@ -167,10 +173,23 @@ class Outbox:
                     _logger.info("Outbox %s migrated to schema version %d", self.path, number)
 
     @contextlib.contextmanager
-    def _write(self):
-        """One write transaction, taken at once (BEGIN IMMEDIATE); errors leave nothing behind."""
+    def _write(self, durable=True):
+        """One write transaction of this thread (see _transaction)."""
+        with self._writer, self._transaction(durable) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _transaction(self, durable):
+        """One write transaction, taken at once (BEGIN IMMEDIATE); errors leave nothing behind.
+
+        durable=False commits with synchronous=NORMAL: still safe against a crash of
+        the process (WAL), but a power cut may undo it. Only for writes whose loss
+        is harmless because the backend's dedup by key settles them again (a claim,
+        a callback mark); queued entries and outcomes are always FULL.
+        """
         conn = self._conn()
         try:
+            conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             raise self._translate(error) from error
@@ -183,6 +202,57 @@ class Outbox:
             if isinstance(error, sqlite3.Error):
                 raise self._translate(error) from error
             raise
+
+    def _grouped(self, operation, durable):
+        """Run operation(tx) in one transaction with whatever other threads queued
+        meanwhile (group commit: one fsync for many drain threads); return its result.
+
+        Each operation runs in its own savepoint, so one failing operation undoes
+        only itself; a failed commit fails them all.
+        """
+        slot = {"operation": operation, "durable": durable, "done": False}
+        with self._group:
+            self._waiting.append(slot)
+            while not slot["done"]:
+                if self._leading:
+                    self._group.wait()
+                    continue
+                self._leading = True  # this thread commits everything queued so far
+                batch, self._waiting = self._waiting, []
+                self._group.release()
+                try:
+                    with self._writer:
+                        self._commit_batch(batch)
+                finally:
+                    self._group.acquire()
+                    self._leading = False
+                    self._group.notify_all()
+        if "error" in slot:
+            raise slot["error"]
+        return slot["result"]
+
+    def _commit_batch(self, batch):
+        try:
+            with self._transaction(any(slot["durable"] for slot in batch)) as tx:
+                for slot in batch:
+                    tx.execute("SAVEPOINT operation")
+                    try:
+                        slot["result"] = slot["operation"](tx)
+                    except Exception as error:  # noqa: BLE001 - handed to its own thread
+                        if not tx.in_transaction:
+                            raise  # SQLite undid the whole transaction (e.g. disk full)
+                        tx.execute("ROLLBACK TO operation")
+                        slot["error"] = (
+                            self._translate(error) if isinstance(error, sqlite3.Error) else error
+                        )
+                    tx.execute("RELEASE operation")
+        except Exception as error:  # noqa: BLE001 - the commit failed: so did every operation
+            error = self._translate(error) if isinstance(error, sqlite3.Error) else error
+            for slot in batch:
+                slot["error"] = error
+        finally:
+            for slot in batch:
+                slot["done"] = True
 
     def _read(self, sql, params=()):
         try:
@@ -278,44 +348,49 @@ class Outbox:
         submitted flag from before the claim). A row left `sending` by a
         drainer that died becomes `unknown`, to be settled by asking the backend.
         """
+        # Not durable: lost on a power cut, the entry is simply sent again under its key.
+        return self._grouped(
+            lambda tx: self._claim_head(tx, device, token, poll_interval), durable=False
+        )
+
+    def _claim_head(self, tx, device, token, poll_interval):
         now = time.time()
-        with self._write() as tx:
-            head = tx.execute(
-                f"SELECT * FROM entry WHERE device = ? AND state IN {_UNFINISHED_SQL} "
-                "ORDER BY hlc, id LIMIT 1",
-                (device,),
-            ).fetchone()
-            if head is None:
-                return "empty", None
-            head = dict(head)
-            if head["state"] == SENDING:
-                stale = now - head["updated_at"] > STALE_CLAIM_SECONDS
-                if not (stale or owner_is_dead(head["claim"])):
-                    return "busy", head
-                _logger.warning(
-                    "Outbox entry %s of device %s was left sending by a stopped drainer: "
-                    "its outcome is unknown, asking the backend",
-                    head["key"],
-                    device,
-                )
-                tx.execute(
-                    "UPDATE entry SET state = 'unknown', submitted = 1, claim = NULL, "
-                    "last_error = ?, updated_at = ? WHERE id = ?",
-                    ("drainer stopped while sending; outcome unknown", now, head["id"]),
-                )
-                head.update(state=UNKNOWN, submitted=1, next_attempt_at=now)
-            if head["next_attempt_at"] > now:
-                return "wait", head
-            if head["after_key"]:
-                status = self._hold_for_reference(tx, head, now, poll_interval)
-                if status:
-                    return status, head
-            tx.execute(
-                "UPDATE entry SET state = 'sending', submitted = 1, claim = ?, "
-                "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = ?",
-                (token, now, head["id"], head["state"]),
+        head = tx.execute(
+            f"SELECT * FROM entry WHERE device = ? AND state IN {_UNFINISHED_SQL} "
+            "ORDER BY hlc, id LIMIT 1",
+            (device,),
+        ).fetchone()
+        if head is None:
+            return "empty", None
+        head = dict(head)
+        if head["state"] == SENDING:
+            stale = now - head["updated_at"] > STALE_CLAIM_SECONDS
+            if not (stale or owner_is_dead(head["claim"])):
+                return "busy", head
+            _logger.warning(
+                "Outbox entry %s of device %s was left sending by a stopped drainer: "
+                "its outcome is unknown, asking the backend",
+                head["key"],
+                device,
             )
-            crashpoint("drain:in_claim")
+            tx.execute(
+                "UPDATE entry SET state = 'unknown', submitted = 1, claim = NULL, "
+                "last_error = ?, updated_at = ? WHERE id = ?",
+                ("drainer stopped while sending; outcome unknown", now, head["id"]),
+            )
+            head.update(state=UNKNOWN, submitted=1, next_attempt_at=now)
+        if head["next_attempt_at"] > now:
+            return "wait", head
+        if head["after_key"]:
+            status = self._hold_for_reference(tx, head, now, poll_interval)
+            if status:
+                return status, head
+        tx.execute(
+            "UPDATE entry SET state = 'sending', submitted = 1, claim = ?, "
+            "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = ?",
+            (token, now, head["id"], head["state"]),
+        )
+        crashpoint("drain:in_claim")
         return "claimed", head
 
     @staticmethod
@@ -357,38 +432,35 @@ class Outbox:
         for name in ("result", "backend_ref"):
             if fields.get(name) is not None:
                 fields[name] = canonical_json(fields[name])
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self._write() as tx:
-            changed = tx.execute(
-                f"UPDATE entry SET {assignments} "
-                "WHERE id = ? AND state = 'sending' AND claim = ?",
-                (*fields.values(), entry_id, token),
-            ).rowcount
-            if changed:
-                device = tx.execute("SELECT device FROM entry WHERE id = ?", (entry_id,))
-                device = device.fetchone()[0]
-                if state == DONE:
-                    tx.execute(
-                        "INSERT INTO device_info (device, last_success) VALUES (?, ?) "
-                        "ON CONFLICT (device) DO UPDATE SET last_success = excluded.last_success",
-                        (device, now),
-                    )
-                elif fields.get("last_error"):
-                    tx.execute(
-                        "INSERT INTO device_info (device, last_error, last_error_at) "
-                        "VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
-                        "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
-                        (device, fields["last_error"], now),
-                    )
-        return bool(changed)
+        return self._grouped(lambda tx: self._finish(tx, entry_id, token, fields), durable=True)
 
-    def save_backend_ref(self, entry_id, token, backend_ref):
-        """Keep what the backend handed back (e.g. a document uuid) while still sending."""
-        with self._write() as tx:
-            tx.execute(
-                "UPDATE entry SET backend_ref = ? WHERE id = ? AND state = 'sending' AND claim = ?",
-                (canonical_json(backend_ref), entry_id, token),
-            )
+    @staticmethod
+    def _finish(tx, entry_id, token, fields):
+        now = fields["updated_at"]
+        state = fields["state"]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        changed = tx.execute(
+            f"UPDATE entry SET {assignments} "
+            "WHERE id = ? AND state = 'sending' AND claim = ?",
+            (*fields.values(), entry_id, token),
+        ).rowcount
+        if changed:
+            device = tx.execute("SELECT device FROM entry WHERE id = ?", (entry_id,))
+            device = device.fetchone()[0]
+            if state == DONE:
+                tx.execute(
+                    "INSERT INTO device_info (device, last_success) VALUES (?, ?) "
+                    "ON CONFLICT (device) DO UPDATE SET last_success = excluded.last_success",
+                    (device, now),
+                )
+            elif fields.get("last_error"):
+                tx.execute(
+                    "INSERT INTO device_info (device, last_error, last_error_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
+                    "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
+                    (device, fields["last_error"], now),
+                )
+        return bool(changed)
 
     def unclaim(self, entry_id, token, previous_state, submitted):
         """Give a claimed entry back untouched (nothing was sent: the breaker refused)."""
@@ -411,7 +483,7 @@ class Outbox:
         ]
 
     def mark_notified(self, entry_id, state):
-        with self._write() as tx:
+        with self._write(durable=False) as tx:  # lost on a power cut: the callback runs again
             tx.execute(
                 "UPDATE entry SET notified = 1 WHERE id = ? AND state = ?", (entry_id, state)
             )

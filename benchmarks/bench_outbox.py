@@ -1,0 +1,214 @@
+"""Benchmark of the fiscal outbox and drain (prints figures; asserts nothing).
+
+    python benchmarks/bench_outbox.py            # full sizes (several minutes)
+    python benchmarks/bench_outbox.py --quick    # small sizes, about a minute
+
+1. Durable enqueue, synchronous=FULL: latency p50/p99 and throughput of
+   Outbox.enqueue (store only) and Connector.enqueue (with receipt validation),
+   beside persist-queue's SQLiteAckQueue (multithreading, auto_commit, WAL,
+   synchronous=FULL set explicitly) storing the same JSON body.
+2. Drain throughput against ATOL Web Server emulators (separate processes)
+   with 0 ms and 20 ms latency per HTTP call (a receipt is a POST and a GET).
+3. Time to drain a backlog of 10,000 receipts over 40 devices at 20 ms.
+4. Peak RSS of a drain process working through a 10,000 and a 100,000
+   backlog for the same time: flat, since only each device's head is read.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import persistqueue
+import persistqueue.serializers.json
+import psutil
+import requests
+from fiscal_connector.demo import sample_receipt
+from fiscal_connector.outbox import Outbox
+
+from fiscal_connector import ConnectorConfig, DeviceConfig, open_connector
+
+# The emulator's handler writes headers and body in two sends; Nagle plus the
+# client's delayed ACK would add ~40 ms to every answer, which no real ATOL
+# server does. TCP_NODELAY on its sockets removes the stall, nothing else.
+EMULATOR = (
+    "import sys; from fiscal_connector.emulators import common, main; "
+    "common.EmulatorHandler.disable_nagle_algorithm = True; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
+
+
+def timed(label, count, operation):
+    latencies = []
+    started = time.perf_counter()
+    for number in range(count):
+        begin = time.perf_counter()
+        operation(number)
+        latencies.append((time.perf_counter() - begin) * 1000)
+    elapsed = time.perf_counter() - started
+    print(f"  {label:<44} p50 {percentile(latencies, 0.5):6.2f} ms  "
+          f"p99 {percentile(latencies, 0.99):6.2f} ms  {count / elapsed:8.0f} /s")
+    return {"p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+            "per_second": count / elapsed}
+
+
+def bench_enqueue(count, workdir):
+    print(f"1. Durable enqueue, synchronous=FULL, {count} entries each")
+    bodies = [sample_receipt(number) for number in range(count)]
+    outbox = Outbox(os.path.join(workdir, "enqueue-store.sqlite"), max_entries=10**7)
+    ours = timed("fiscal outbox, Outbox.enqueue", count, lambda n: outbox.enqueue(
+        f"k{n}", f"d{n % 40}", "sell", bodies[n]))
+    outbox.close()
+    config = ConnectorConfig(os.path.join(workdir, "enqueue-facade.sqlite"), max_entries=10**7)
+    devices = [DeviceConfig(f"d{n}", "atol_web", "http://127.0.0.1:9") for n in range(40)]
+    with open_connector(config, devices) as conn:
+        timed("fiscal outbox, Connector.enqueue (+validation)", count,
+              lambda n: conn.enqueue(f"k{n}", f"d{n % 40}", bodies[n]))
+    queue = persistqueue.SQLiteAckQueue(os.path.join(workdir, "peer"), multithreading=True,
+                                        auto_commit=True, serializer=persistqueue.serializers.json)
+    for conn in (queue._putter, queue._getter):  # noqa: SLF001 - same durability as ours
+        conn.execute("PRAGMA synchronous=FULL")
+    assert queue._putter.execute("PRAGMA synchronous").fetchone()[0] == 2  # noqa: SLF001
+    peer = timed("persist-queue SQLiteAckQueue.put", count,
+                 lambda n: queue.put({"key": f"k{n}", "body": bodies[n]}))
+    print(f"  -> outbox p99 {ours['p99_ms']:.2f} ms vs peer {peer['p99_ms']:.2f} ms; "
+          f"throughput {ours['per_second']:.0f}/s vs {peer['per_second']:.0f}/s")
+
+
+def start_emulators(count, latency_ms, workdir):
+    servers = []
+    for number in range(count):
+        state = os.path.join(workdir, f"emulator-{latency_ms}-{number}-{time.time_ns()}")
+        process = subprocess.Popen(
+            [sys.executable, "-c", EMULATOR, "atol-web", "--port", "0", "--state-dir", state,
+             "--latency-ms", str(latency_ms)], stdout=subprocess.PIPE, text=True)
+        url = json.loads(process.stdout.readline())["url"]
+        servers.append((process, url))
+    return servers
+
+
+def stop_emulators(servers):
+    for process, _url in servers:
+        process.terminate()
+        process.wait(10)
+
+
+def fiscalized(servers):
+    return sum(sum(requests.get(f"{url}/_emulator/documents", timeout=60).json()["counts"]
+                   .values()) for _, url in servers)
+
+
+def fill(conn_or_outbox, count, devices, via_outbox=False):
+    for number in range(count):
+        device = f"d{number % devices}"
+        if via_outbox:
+            conn_or_outbox.enqueue(f"k{number}", device, "sell", sample_receipt(number))
+        else:
+            conn_or_outbox.enqueue(f"k{number}", device, sample_receipt(number))
+
+
+def bench_drain(count, devices, latency_ms, emulators, workdir, *, label):
+    servers = start_emulators(emulators, latency_ms, workdir)
+    try:
+        path = os.path.join(workdir, f"drain-{label}-{time.time_ns()}.sqlite")
+        config = ConnectorConfig(path, max_entries=10**7, poll_interval=0.05)
+        device_configs = [DeviceConfig(f"d{n}", "atol_web", servers[n % emulators][1],
+                                       timeout=5.0) for n in range(devices)]
+        with open_connector(config, device_configs) as conn:
+            fill(conn, count, devices)
+            started = time.perf_counter()
+            done = 0
+            while done < count:
+                done += conn.drain(max_seconds=120)["done"]
+            elapsed = time.perf_counter() - started
+        held = fiscalized(servers)
+        print(f"  {label:<44} {count} receipts, {devices} devices, {latency_ms:>2} ms: "
+              f"{elapsed:6.1f} s, {count / elapsed:6.0f} receipts/s "
+              f"(fiscalized {held}, duplicates {held - count})")
+        return elapsed
+    finally:
+        stop_emulators(servers)
+
+
+def memory_child(count, seconds, devices, workdir):
+    """Fill an outbox with `count`, drain it for `seconds`; print peak RSS as JSON."""
+    servers = start_emulators(4, 0, workdir)
+    try:
+        path = os.path.join(workdir, f"memory-{count}.sqlite")
+        outbox = Outbox(path, max_entries=10**7)
+        fill(outbox, count, devices, via_outbox=True)
+        outbox.close()
+        config = ConnectorConfig(path, max_entries=10**7)
+        device_configs = [DeviceConfig(f"d{n}", "atol_web", servers[n % 4][1])
+                          for n in range(devices)]
+        process = psutil.Process()
+        peak = [process.memory_info().rss]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.wait(0.05):
+                peak[0] = max(peak[0], process.memory_info().rss)
+
+        with open_connector(config, device_configs) as conn:
+            before = process.memory_info().rss
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            report = conn.drain(max_seconds=seconds)
+            stop.set()
+            sampler.join()
+        print(json.dumps({"backlog": count, "drained": report["done"],
+                          "rss_before_mb": before / 2**20, "rss_peak_mb": peak[0] / 2**20}))
+    finally:
+        stop_emulators(servers)
+
+
+def bench_memory(sizes, seconds, workdir):
+    print(f"4. Peak RSS of the drain process, {seconds:.0f} s of draining at 0 ms latency")
+    for count in sizes:
+        output = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(count), "--seconds", str(seconds),
+             "--workdir", workdir], capture_output=True, text=True, check=True).stdout
+        data = json.loads(output.strip().splitlines()[-1])
+        print(f"  backlog {data['backlog']:>7}: drained {data['drained']:>6} in {seconds:.0f} s, "
+              f"RSS before {data['rss_before_mb']:6.1f} MB, peak {data['rss_peak_mb']:6.1f} MB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
+    parser.add_argument("--enqueue", type=int, help="entries for the enqueue test")
+    parser.add_argument("--backlog", type=int, help="backlog of the 40-device test")
+    parser.add_argument("--memory-sizes", help="comma-separated backlogs for the RSS test")
+    parser.add_argument("--seconds", type=float, default=20.0, help="drain time of the RSS test")
+    parser.add_argument("--workdir", help="where the SQLite files go (default: a temp dir)")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    workdir = args.workdir or tempfile.mkdtemp(prefix="bench-outbox-")
+    if args.memory_child:
+        memory_child(args.memory_child, args.seconds, 40, workdir)
+        return
+    enqueue = args.enqueue or (1000 if args.quick else 5000)
+    backlog = args.backlog or (2000 if args.quick else 10000)
+    sizes = [int(size) for size in (args.memory_sizes or
+                                    ("2000,20000" if args.quick else "10000,100000")).split(",")]
+    print(f"Machine: {os.cpu_count()} CPUs, SQLite files in {workdir}")
+    bench_enqueue(enqueue, workdir)
+    print("2. Drain throughput (4 emulator processes, 40 devices)")
+    small = backlog // 5
+    bench_drain(small, 40, 0, 4, workdir, label="drain, 0 ms backend latency")
+    bench_drain(small, 40, 20, 4, workdir, label="drain, 20 ms backend latency")
+    print("3. Backlog over 40 devices at 20 ms latency (target < 30 s for 10,000)")
+    bench_drain(backlog, 40, 20, 4, workdir, label="backlog")
+    bench_memory(sizes, args.seconds, workdir)
+
+
+if __name__ == "__main__":
+    main()
