@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from odoo import _
+from odoo import _, _lt
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_repr
 
@@ -41,45 +41,37 @@ class RowPlan:
     changes: list = field(default_factory=list)
 
 
-def error_message(error):
-    """The translated sentence for a ``catalogue_parser.ParseError``."""
-    params = error.params
-    messages = {
-        "binary_file": lambda: _("The file is not a text (CSV) file. Is it an XLSX workbook? "
-                                 "Check the profile's file format."),
-        "unknown_encoding": lambda: _("The file's text encoding is not UTF-8 or Windows-1251. "
-                                      "Save it as UTF-8 or Windows-1251 CSV."),
-        "bad_encoding": lambda: _("Line %(row)s of the file cannot be read as %(encoding)s "
-                                  "text. Choose the file's real encoding in the profile.",
-                                  **params),
-        "bad_csv": lambda: _("Row %(row)s is not valid CSV: %(detail)s", **params),
-        "bad_xlsx": lambda: _("The file is not a readable XLSX workbook (damaged or cut "
-                              "short): %(detail)s", **params),
-        "bad_xlsx_row": lambda: _("The workbook is damaged at row %(row)s: %(detail)s",
-                                  **params),
-        "no_sheet": lambda: _("The workbook has no sheet named %(sheet)s (it has: %(sheets)s).",
-                              **params),
-        "empty_file": lambda: _("The file is empty."),
-        "bad_rows": lambda: _("The first data row must come after the header row."),
-        "no_header": lambda: _("Row %(row)s, where the profile expects the column headers, "
-                               "is empty or missing.", **params),
-        "missing_columns": lambda: _("Columns missing from the file: %(columns)s. The file's "
-                                     "columns are: %(header)s.", **params),
-        "required": lambda: _("the cell is empty"),
-        "empty_number": lambda: _("the cell is empty"),
-        "bad_number": lambda: _("%(value)r is not a number", **params),
-        "bad_integer": lambda: _("%(value)r is not a whole number", **params),
-        "bad_vat": lambda: _("%(value)r is not a VAT rate", **params),
-        "bad_vat_rate": lambda: _("VAT %(value)r is not one of the allowed rates (%(rates)s)",
-                                  **params),
-        "bad_stock": lambda: _("%(value)r is neither a quantity nor a known stock word",
-                               **params),
-        "bad_ean": lambda: _("%(value)r is not a valid EAN-13 barcode (wrong length or "
-                             "check digit)", **params),
-        "bad_range": lambda: _("%(value)r is not a range like -8.00...+6.00", **params),
-        "bad_choice": lambda: _("%(value)r is not one of: %(choices)s", **params),
-    }
-    return messages[error.code]() if error.code in messages else error.code
+# Messages of ``catalogue_parser.ParseError`` codes, translated when shown.
+PARSE_ERRORS = {
+    "binary_file": _lt("The file is not a text (CSV) file. Is it an XLSX workbook? "
+                   "Check the profile's file format."),
+    "unknown_encoding": _lt("The file's text encoding is not UTF-8 or Windows-1251. "
+                   "Save it as UTF-8 or Windows-1251 CSV."),
+    "bad_encoding": _lt("Line %(row)s of the file cannot be read as %(encoding)s "
+                   "text. Choose the file's real encoding in the profile."),
+    "bad_csv": _lt("Row %(row)s is not valid CSV: %(detail)s"),
+    "bad_xlsx": _lt("The file is not a readable XLSX workbook (damaged or cut "
+                   "short): %(detail)s"),
+    "bad_xlsx_row": _lt("The workbook is damaged at row %(row)s: %(detail)s"),
+    "no_sheet": _lt("The workbook has no sheet named %(sheet)s (it has: %(sheets)s)."),
+    "empty_file": _lt("The file is empty."),
+    "bad_rows": _lt("The first data row must come after the header row."),
+    "no_header": _lt("Row %(row)s, where the profile expects the column headers, "
+                   "is empty or missing."),
+    "missing_columns": _lt("Columns missing from the file: %(columns)s. The file's "
+                   "columns are: %(header)s."),
+    "required": _lt("the cell is empty"),
+    "empty_number": _lt("the cell is empty"),
+    "bad_number": _lt("%(value)r is not a number"),
+    "bad_integer": _lt("%(value)r is not a whole number"),
+    "bad_vat": _lt("%(value)r is not a VAT rate"),
+    "bad_vat_rate": _lt("VAT %(value)r is not one of the allowed rates (%(rates)s)"),
+    "bad_stock": _lt("%(value)r is neither a quantity nor a known stock word"),
+    "bad_ean": _lt("%(value)r is not a valid EAN-13 barcode (wrong length or "
+                   "check digit)"),
+    "bad_range": _lt("%(value)r is not a range like -8.00...+6.00"),
+    "bad_choice": _lt("%(value)r is not one of: %(choices)s"),
+}
 
 
 class CatalogueImport:
@@ -104,6 +96,12 @@ class CatalogueImport:
         self.counts = Counter()
         self.rows_seen = 0
         self.rejected_lines = []
+
+    def error_message(self, error):
+        """The sentence for a ``catalogue_parser.ParseError``, in the user's language."""
+        message = PARSE_ERRORS.get(error.code)
+        # str() here, where ``self.env`` tells the lazy translation the language.
+        return str(message) % error.params if message else error.code
 
     # ------------------------------------------------------------ setup
 
@@ -151,7 +149,7 @@ class CatalogueImport:
             table = parser.read_table(data, **self.profile._read_options())
             parser.bind_columns(table.header, self.columns)
         except parser.ParseError as error:
-            raise UserError(error_message(error)) from error
+            raise UserError(self.error_message(error)) from error
         return table
 
     # ------------------------------------------------------------ passes
@@ -170,7 +168,7 @@ class CatalogueImport:
                     yield chunk
                     chunk = []
         except parser.ParseError as error:
-            raise UserError(error_message(error)) from error
+            raise UserError(self.error_message(error)) from error
         if chunk:
             yield chunk
 
@@ -264,7 +262,7 @@ class CatalogueImport:
     def _convert(self, number, values):
         converted, errors = parser.convert_row(values, self.columns, self.options)
         plan = RowPlan(row=number, values=converted)
-        plan.errors = ["%s: %s" % (self.labels.get(target, target), error_message(error))
+        plan.errors = ["%s: %s" % (self.labels.get(target, target), self.error_message(error))
                        for target, error in errors]
         plan.key = str(converted.get(self.key_target) or "")
         if plan.key:

@@ -183,8 +183,10 @@ class ConnectorBRun(models.Model):
                  unchanged=counts["unchanged"], ignored=counts["ignored"],
                  reject=counts["reject"], pending=counts["pending_changes"])
         if counts["reject"] and not self.skip_bad_rows:
-            text += "\n" + _("Nothing %(verb)s written: fix the rejected rows or choose "
-                             "'Skip bad rows'.", verb=_("will be") if preview else _("was"))
+            text += "\n" + (
+                _("Nothing will be written: fix the rejected rows or choose 'Skip bad rows'.")
+                if preview else
+                _("Nothing was written: fix the rejected rows or choose 'Skip bad rows'."))
         return text
 
     # ------------------------------------------------------------ actions

@@ -110,3 +110,18 @@ class TestBrokenInputs(CatalogueCase):
         # An XLSX uploaded to a CSV profile: refused before anything is read as text.
         self.linza_profile.encoding = "auto"
         self.assertRefused(self.linza_profile, self.optika_file(), "not a text (CSV) file")
+
+    def test_messages_in_russian(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        profile = self.access_profile.with_context(lang="ru_RU")
+        path = self.path("empty.csv")
+        open(path, "wb").close()
+        with self.assertRaises(UserError) as caught:
+            self.preview(profile, path)
+        self.assertEqual(str(caught.exception), "Файл пуст.")
+        rows = [list(row) for row in LINZA_ROWS]
+        rows[1][3] = "по запросу"
+        run = self.run_import(self.linza_profile.with_context(lang="ru_RU"),
+                              self.linza_file(rows))
+        self.assertIn("'по запросу' — не число", run.line_ids.message)
+        self.assertIn("Ничего не записано", run.message)
