@@ -121,6 +121,8 @@ def test_breaker_opens_half_opens_and_closes_shared_in_redis(connector_factory, 
     other.enqueue("k2", "web", sample_receipt(2))
     assert other.drain(max_seconds=1)["devices"]["web"]["skipped"] == "circuit breaker open"
     assert other.entry("k2")["attempts"] == 0
+    fresh = connector_factory([device], outbox_path=tmp_path / "fresh.sqlite")
+    assert fresh.status()["web"]["breaker"] == "open"  # read from Redis, not from memory
     server.start()
     try:
         drain_all(conn)  # after the reset timeout: a trial call (half-open) succeeds and closes it

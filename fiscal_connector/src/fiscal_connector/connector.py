@@ -4,6 +4,7 @@ import logging
 import os
 
 import redis
+import requests
 
 from .backends import BACKENDS
 from .breaker import make_breaker
@@ -54,15 +55,7 @@ class Connector:
         for code in codes:
             self._device(code)
         redis_client = self._reachable_redis()
-        kind = "redis" if redis_client is not None else "memory"
-        breakers = {}
-        for code in codes:
-            if (code, kind) not in self._breakers:
-                self._breakers[code, kind] = make_breaker(
-                    code, self.config.breaker_fail_max, self.config.breaker_reset_timeout,
-                    redis_client, self.config.redis_prefix,
-                )
-            breakers[code] = self._breakers[code, kind]
+        breakers = self._breakers_for(codes, redis_client)
         locks = LockManager(self.outbox.path + ".locks", redis_client, self.config.redis_prefix,
                             self.config.lock_expire)
         backends = {code: self._backend(code) for code in codes}
@@ -70,6 +63,17 @@ class Connector:
         report = drain.run(on_result)
         report["redis"] = redis_client is not None
         return report
+
+    def _breakers_for(self, codes, redis_client):
+        """Each device's breaker: shared through Redis when it answers, else this process's."""
+        kind = "redis" if redis_client is not None else "memory"
+        for code in codes:
+            if (code, kind) not in self._breakers:
+                self._breakers[code, kind] = make_breaker(
+                    code, self.config.breaker_fail_max, self.config.breaker_reset_timeout,
+                    redis_client, self.config.redis_prefix,
+                )
+        return {code: self._breakers[code, kind] for code in codes}
 
     def _reachable_redis(self):
         if self._redis is None:
@@ -92,9 +96,9 @@ class Connector:
 
     def status(self):
         result = self.outbox.status(self.devices)
+        breakers = self._breakers_for(list(result), self._reachable_redis())
         for code, info in result.items():
-            breaker = self._breakers.get((code, "redis")) or self._breakers.get((code, "memory"))
-            info["breaker"] = breaker.current_state if breaker else "closed"
+            info["breaker"] = breakers[code].current_state
         return result
 
     def entry(self, key):
@@ -143,8 +147,21 @@ class Connector:
     def _backend(self, code):
         if code not in self._backends:
             device = self._device(code)
-            self._backends[code] = BACKENDS[device.backend].from_config(device)
+            backend = BACKENDS[device.backend].from_config(device)
+            if isinstance(getattr(backend, "session", None), requests.Session):
+                _read_environment_once(backend.session, device.url)
+            self._backends[code] = backend
         return self._backends[code]
+
+
+def _read_environment_once(session, url):
+    """requests reads proxy variables (and .netrc, CA bundle variables) from the
+    environment again on every call: a third of the drain's CPU. Read them once."""
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
 
 
 def open_connector(config, devices):
