@@ -238,6 +238,8 @@ class MrpProduction(models.Model):
             vals = dict(vals, **{f"optics_date_{stage}": fields.Datetime.now()})
             if stage == "ready":
                 self._optics_check_quality()
+            elif stage == "delivered":
+                self._optics_check_ready()
         result = super().write(vals)
         if stage == "quality_check":
             self.filtered(lambda job: not job.optics_measurement_ids)._optics_prepare_qc()
@@ -268,10 +270,12 @@ class MrpProduction(models.Model):
         self.write({"optics_stage": "ready"})
         return True
 
-    def action_optics_deliver(self):
+    def _optics_check_ready(self):
         for job in self:
-            if job.optics_stage != "ready":
+            if job.optics_stage not in ("ready", "delivered"):
                 raise UserError(_("Glasses job %s is not ready yet.", job.name))
+
+    def action_optics_deliver(self):
         self.write({"optics_stage": "delivered"})
         return True
 

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import OpticsCase
@@ -96,6 +96,25 @@ class TestAccess(OpticsCase):
         self.assertEqual(rx.with_user(self.lab).sphere_od, -1.0)
         with self.assertRaises(AccessError):
             rx.with_user(self.lab).write({"sphere_od": -2.0})
+
+    def test_lab_technician_takes_a_job_through_the_lab(self):
+        rx = self._confirmed_prescription()
+        job = self.env["mrp.production"]._optics_create_job(
+            rx, self.frame, self.range_sv_stock, self.range_sv_stock
+        )
+        lab_job = job.with_user(self.lab)
+        with self.assertRaises(UserError):
+            lab_job.write({"optics_stage": "delivered"})
+        lab_job.write({"optics_stage": "quality_check"})
+        for line in lab_job.optics_measurement_ids:
+            line.write({"measured": line.ordered, "is_measured": True})
+        with self.assertRaises(AccessError):
+            lab_job.optics_tolerance_profile_id.line_ids[0].write({"tolerance_abs": 2.0})
+        lab_job.action_optics_ready()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(job.optics_stage, "ready")
+        lab_job.action_optics_deliver()
+        self.assertEqual(job.optics_stage, "delivered")
 
     def test_other_company_sees_nothing(self):
         rx = self._confirmed_prescription()
