@@ -1,7 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -236,3 +236,41 @@ class TestCashOrders(AccountTestInvoicingCommon):
         )[0].decode()
         self.assertIn("0310002", html)
         self.assertIn("Два рубля 00 копеек", html)
+
+    def test_access_rights_and_company_rules(self):
+        def user(login, groups, company):
+            return self.env["res.users"].create(
+                {
+                    "name": login,
+                    "login": login,
+                    "company_id": company.id,
+                    "company_ids": [(6, 0, company.ids)],
+                    "groups_id": [(6, 0, [self.env.ref(g).id for g in groups])],
+                }
+            )
+
+        accountant = user("ru_accountant", ["account.group_account_user"], self.company)
+        store_manager = user("ru_store_manager", ["point_of_sale.group_pos_manager"], self.company)
+        other_company = self.company_data_2["company"]
+        stranger = user("ru_other_accountant", ["account.group_account_user"], other_company)
+
+        draft = self.env["ru.cash.order"].with_user(store_manager).create(
+            {
+                "order_type": "in",
+                "store_id": self.store_a.id,
+                "amount": 10,
+                "date": DAY1,
+                "counterpart_account_id": self.equity.id,
+            }
+        )
+        with self.assertRaises(AccessError):
+            draft.with_user(store_manager).action_post()
+        self.assertEqual(draft.state, "draft")
+        with self.assertRaises(AccessError):
+            self.store_a.with_user(accountant).write({"cash_limit": 1})
+        draft.with_user(accountant).action_post()
+        self.assertEqual(draft.state, "posted")
+        self.assertFalse(
+            self.env["ru.cash.order"].with_user(stranger).search([("id", "=", draft.id)])
+        )
+        self.assertFalse(self.env["ru.cash.store"].with_user(stranger).search([]))

@@ -190,6 +190,10 @@ class TestPosGrossProfit(TestPoSCommon):
         activity = session.activity_ids.filtered(lambda a: a.user_id == self.manager)
         self.assertEqual(len(activity), 1)
         self.assertIn("-100.0", activity.note)
+        self.env["pos.session"]._ru_cron_notify_z_mismatch()  # already warned: no repeat
+        self.assertEqual(
+            len(session.activity_ids.filtered(lambda a: a.user_id == self.manager)), 1
+        )
 
     def test_session_cash_becomes_cash_orders(self):
         session = self._sell()
