@@ -106,13 +106,22 @@ def fiscalized(servers):
                    .values()) for _, url in servers)
 
 
-def fill(conn_or_outbox, count, devices, via_outbox=False):
-    for number in range(count):
-        device = f"d{number % devices}"
-        if via_outbox:
-            conn_or_outbox.enqueue(f"k{number}", device, "sell", sample_receipt(number))
-        else:
-            conn_or_outbox.enqueue(f"k{number}", device, sample_receipt(number))
+def fill(conn_or_outbox, count, devices, via_outbox=False, threads=1):
+    """Queue `count` receipts; several threads share commits (group commit)."""
+
+    def part(first):
+        for number in range(first, count, threads):
+            device = f"d{number % devices}"
+            if via_outbox:
+                conn_or_outbox.enqueue(f"k{number}", device, "sell", sample_receipt(number))
+            else:
+                conn_or_outbox.enqueue(f"k{number}", device, sample_receipt(number))
+
+    workers = [threading.Thread(target=part, args=(first,)) for first in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
 
 def bench_drain(count, devices, latency_ms, emulators, workdir, *, label):
@@ -123,7 +132,7 @@ def bench_drain(count, devices, latency_ms, emulators, workdir, *, label):
         device_configs = [DeviceConfig(f"d{n}", "atol_web", servers[n % emulators][1],
                                        timeout=5.0) for n in range(devices)]
         with open_connector(config, device_configs) as conn:
-            fill(conn, count, devices)
+            fill(conn, count, devices, threads=8)
             started = time.perf_counter()
             done = 0
             while done < count:
@@ -144,7 +153,7 @@ def memory_child(count, seconds, devices, workdir):
     try:
         path = os.path.join(workdir, f"memory-{count}.sqlite")
         outbox = Outbox(path, max_entries=10**7)
-        fill(outbox, count, devices, via_outbox=True)
+        fill(outbox, count, devices, via_outbox=True, threads=16)
         outbox.close()
         config = ConnectorConfig(path, max_entries=10**7)
         device_configs = [DeviceConfig(f"d{n}", "atol_web", servers[n % 4][1])

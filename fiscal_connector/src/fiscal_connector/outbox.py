@@ -278,47 +278,53 @@ class Outbox:
         text = canonical_json(body)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         now = time.time()
-        with self._write() as tx:
-            existing = tx.execute(
-                "SELECT device, body_hash, after_key FROM entry WHERE key = ?", (key,)
-            ).fetchone()
-            purged = None
-            if existing is None:
-                purged = tx.execute(
-                    "SELECT device, body_hash FROM purged WHERE key = ?", (key,)
-                ).fetchone()
-            if existing is not None or purged is not None:
-                same = (existing or purged)["device"] == device and (
-                    existing or purged
-                )["body_hash"] == digest
-                if existing is not None:
-                    same = same and existing["after_key"] == after_key
-                if same:
-                    return False
-                raise IdempotencyConflictError(
-                    f"Key {key} is already queued with a different receipt, device or reference: "
-                    "a changed document needs a new key (it would be a second fiscal document)"
-                )
-            after_key = self._check_reference(tx, key, after_key)
-            live = tx.execute(
-                "SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'"
-            ).fetchone()[0]
-            if live >= self.max_entries:
-                raise OutboxFullError(
-                    f"The outbox {self.path} holds {live} undelivered entries, its limit is "
-                    f"{self.max_entries}: {key} was not queued. Check the devices "
-                    "(`fiscal-connector status`), drain, or raise max_entries."
-                )
-            stamp = hlc.tick(tx.execute("SELECT value FROM meta WHERE name = 'hlc'").fetchone()[0])
-            tx.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp,))
-            tx.execute(
-                "INSERT INTO entry (key, device, operation, body, body_hash, hlc, "
-                "next_attempt_at, after_key, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, device, operation, text, digest, stamp, now, after_key, now, now),
-            )
-            crashpoint("enqueue:before_commit")
+        created = self._grouped(
+            lambda tx: self._enqueue(tx, key, device, operation, text, digest, after_key, now),
+            durable=True,
+        )
         crashpoint("enqueue:after_commit")
+        return created
+
+    def _enqueue(self, tx, key, device, operation, text, digest, after_key, now):  # noqa: PLR0917
+        existing = tx.execute(
+            "SELECT device, body_hash, after_key FROM entry WHERE key = ?", (key,)
+        ).fetchone()
+        purged = None
+        if existing is None:
+            purged = tx.execute(
+                "SELECT device, body_hash FROM purged WHERE key = ?", (key,)
+            ).fetchone()
+        if existing is not None or purged is not None:
+            same = (existing or purged)["device"] == device and (
+                existing or purged
+            )["body_hash"] == digest
+            if existing is not None:
+                same = same and existing["after_key"] == after_key
+            if same:
+                return False
+            raise IdempotencyConflictError(
+                f"Key {key} is already queued with a different receipt, device or reference: "
+                "a changed document needs a new key (it would be a second fiscal document)"
+            )
+        after_key = self._check_reference(tx, key, after_key)
+        live = tx.execute(
+            "SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'"
+        ).fetchone()[0]
+        if live >= self.max_entries:
+            raise OutboxFullError(
+                f"The outbox {self.path} holds {live} undelivered entries, its limit is "
+                f"{self.max_entries}: {key} was not queued. Check the devices "
+                "(`fiscal-connector status`), drain, or raise max_entries."
+            )
+        stamp = hlc.tick(tx.execute("SELECT value FROM meta WHERE name = 'hlc'").fetchone()[0])
+        tx.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp,))
+        tx.execute(
+            "INSERT INTO entry (key, device, operation, body, body_hash, hlc, "
+            "next_attempt_at, after_key, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, device, operation, text, digest, stamp, now, after_key, now, now),
+        )
+        crashpoint("enqueue:before_commit")
         return True
 
     @staticmethod
