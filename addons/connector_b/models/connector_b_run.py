@@ -142,6 +142,8 @@ class ConnectorBRun(models.Model):
         rest of the file is still checked so the report lists every bad row.
         """
         importer = CatalogueImport(self)
+        if start_row:
+            self._resume_counts(importer)
         Line = self.env["connector_b.run.line"].sudo()
         for chunk in importer.chunks(self._chunk_size(), start_row):
             plans = importer.plan(chunk)
@@ -160,6 +162,16 @@ class ConnectorBRun(models.Model):
             if deadline and time.monotonic() > deadline:
                 return importer, chunk[-1][0] + 1
         return importer, 0
+
+    def _resume_counts(self, importer):
+        """An interrupted background run goes on counting from what it had written."""
+        counts = {"create": self.rows_created, "update": self.rows_updated,
+                  "unchanged": self.rows_unchanged, "ignored": self.rows_ignored,
+                  "reject": self.rows_rejected, "pending_changes": self.rows_pending}
+        counts["pending"] = self.rows_done - sum(
+            value for key, value in counts.items() if key != "pending_changes")
+        importer.counts.update(counts)
+        importer.rows_seen = self.rows_done
 
     def _commit(self):
         # Tests run in one transaction that must stay open; commits are for real cron runs.

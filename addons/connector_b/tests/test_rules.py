@@ -169,3 +169,16 @@ class TestRules(CatalogueCase):
         self.assertEqual((run.state, run.user_id), ("done", self.accountant))
         with self.assertRaises(AccessError):
             self.access_profile.with_user(self.accountant).write({"price_jump_percent": 90})
+
+    def test_background_job_resumes_after_its_time_budget(self):
+        self.company.catalogue_chunk_size = 1
+        run = self.preview(self.access_profile, self.access_file())
+        run.action_run_background()
+        # A deadline already past: one chunk is written, then the job hands over.
+        self.assertFalse(run._background_step(deadline=0.001))
+        self.assertEqual((run.state, run.next_row, run.rows_created), ("running", 3, 1))
+        self.assertEqual(round(run.progress), 33)
+        self.env["connector_b.run"]._cron_process_runs()
+        self.assertEqual((run.state, run.rows_created, run.rows_done, run.progress),
+                         ("done", 3, 3, 100.0))
+        self.assertEqual(len(run.line_ids.filtered(lambda line: line.action == "create")), 3)
