@@ -4,4 +4,5 @@ from . import (
     test_lens_search,
     test_prescription_flow,
     test_prescription_validation,
+    test_views,
 )
