@@ -8,7 +8,7 @@ KOPECK = Decimal("0.01")
 
 def to_decimal(value):
     """Monetary values come out of PostgreSQL as floats: back to exact kopecks."""
-    return Decimal(repr(value or 0.0)).quantize(KOPECK)
+    return Decimal(str(value or 0)).quantize(KOPECK)
 
 
 class RuCashStore(models.Model):

@@ -161,6 +161,9 @@ class TestPosGrossProfit(TestPoSCommon):
         self.assertIn(9000.0, cells)
         self.assertIn(46.67, cells)
         self.assertIn(self.store.name, cells)
+        total_row = cells[cells.index("Total"):]
+        self.assertEqual(total_row[1:5], [6.0, 15431.02, 7500.0, 7931.02])
+        self.assertEqual(total_row[5], 51.4)
 
     def test_z_report_reconciliation_flags_a_difference(self):
         session = self._sell()

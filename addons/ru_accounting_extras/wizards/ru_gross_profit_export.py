@@ -1,10 +1,13 @@
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..models.ru_cash_store import to_decimal
+from ..models.ru_gross_profit_report import MEASURE_FIELDS, margin_percent
 from .xlsx_attachment import write_xlsx
 
 GROUPINGS = {
@@ -73,6 +76,7 @@ class RuGrossProfitExport(models.TransientModel):
     def _fill_xlsx(self, workbook, rows):
         bold = workbook.add_format({"bold": True})
         money = workbook.add_format({"num_format": "#,##0.00"})
+        money_bold = workbook.add_format({"num_format": "#,##0.00", "bold": True})
         Report = self.env["ru.gross.profit.report"]
         groupby = GROUPINGS[self.grouping]
         sheet = workbook.add_worksheet(_("Gross Profit"))
@@ -96,3 +100,15 @@ class RuGrossProfitExport(models.TransientModel):
                 sheet.write(row, col, value[1] if value else _("Undefined"))
             for col, name in enumerate(measures, start=len(groupby)):
                 sheet.write_number(row, col, group[name] or 0.0, money)
+        totals = {
+            name: sum((to_decimal(group[name]) for group in rows), Decimal(0))
+            for name in MEASURE_FIELDS
+        }
+        totals["margin_percent"] = margin_percent(totals["revenue"], totals["gross_profit"])
+        last = len(rows) + 3
+        sheet.write(last, 0, _("Total"), bold)
+        sheet.write_number(
+            last, len(groupby), sum(g["qty"] or 0.0 for g in rows), money_bold
+        )
+        for col, name in enumerate(measures[1:], start=len(groupby) + 1):
+            sheet.write_number(last, col, float(totals[name]), money_bold)
