@@ -46,41 +46,53 @@ def percentile(values, fraction):
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
 
 
-def timed(label, count, operation):
-    latencies = []
-    started = time.perf_counter()
-    for number in range(count):
-        begin = time.perf_counter()
-        operation(number)
-        latencies.append((time.perf_counter() - begin) * 1000)
-    elapsed = time.perf_counter() - started
-    print(f"  {label:<44} p50 {percentile(latencies, 0.5):6.2f} ms  "
-          f"p99 {percentile(latencies, 0.99):6.2f} ms  {count / elapsed:8.0f} /s")
-    return {"p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
-            "per_second": count / elapsed}
+def latency_line(label, latencies, elapsed):
+    figures = {"p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+               "per_second": len(latencies) / elapsed}
+    print(f"  {label:<48} p50 {figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms  "
+          f"{figures['per_second']:6.0f} /s")
+    return figures
 
 
-def bench_enqueue(count, workdir):
-    print(f"1. Durable enqueue, synchronous=FULL, {count} entries each")
+def bench_enqueue(count, workdir, rounds=10):
+    """The three writers take turns in rounds, so the disk's load is the same for each."""
+    print(f"1. Durable enqueue, synchronous=FULL, {count} entries each, {rounds} rounds in turn")
     bodies = [sample_receipt(number) for number in range(count)]
     outbox = Outbox(os.path.join(workdir, "enqueue-store.sqlite"), max_entries=10**7)
-    ours = timed("fiscal outbox, Outbox.enqueue", count, lambda n: outbox.enqueue(
-        f"k{n}", f"d{n % 40}", "sell", bodies[n]))
-    outbox.close()
     config = ConnectorConfig(os.path.join(workdir, "enqueue-facade.sqlite"), max_entries=10**7)
     devices = [DeviceConfig(f"d{n}", "atol_web", "http://127.0.0.1:9") for n in range(40)]
-    with open_connector(config, devices) as conn:
-        timed("fiscal outbox, Connector.enqueue (+validation)", count,
-              lambda n: conn.enqueue(f"k{n}", f"d{n % 40}", bodies[n]))
+    conn = open_connector(config, devices)
     queue = persistqueue.SQLiteAckQueue(os.path.join(workdir, "peer"), multithreading=True,
                                         auto_commit=True, serializer=persistqueue.serializers.json)
-    for conn in (queue._putter, queue._getter):  # noqa: SLF001 - same durability as ours
-        conn.execute("PRAGMA synchronous=FULL")
+    for connection in (queue._putter, queue._getter):  # noqa: SLF001 - same durability as ours
+        connection.execute("PRAGMA synchronous=FULL")
     assert queue._putter.execute("PRAGMA synchronous").fetchone()[0] == 2  # noqa: SLF001
-    peer = timed("persist-queue SQLiteAckQueue.put", count,
-                 lambda n: queue.put({"key": f"k{n}", "body": bodies[n]}))
+    writers = {
+        "fiscal outbox, Outbox.enqueue": lambda n: outbox.enqueue(
+            f"k{n}", f"d{n % 40}", "sell", bodies[n]),
+        "fiscal outbox, Connector.enqueue (+validation)": lambda n: conn.enqueue(
+            f"k{n}", f"d{n % 40}", bodies[n]),
+        "persist-queue SQLiteAckQueue.put": lambda n: queue.put(
+            {"key": f"k{n}", "body": bodies[n]}),
+    }
+    latencies = {label: [] for label in writers}
+    elapsed = dict.fromkeys(writers, 0.0)
+    per_round = count // rounds
+    for round_number in range(rounds):
+        for label, write in writers.items():
+            started = time.perf_counter()
+            for number in range(round_number * per_round, (round_number + 1) * per_round):
+                begin = time.perf_counter()
+                write(number)
+                latencies[label].append((time.perf_counter() - begin) * 1000)
+            elapsed[label] += time.perf_counter() - started
+    figures = {label: latency_line(label, latencies[label], elapsed[label]) for label in writers}
+    ours, peer = figures["fiscal outbox, Outbox.enqueue"], figures[
+        "persist-queue SQLiteAckQueue.put"]
     print(f"  -> outbox p99 {ours['p99_ms']:.2f} ms vs peer {peer['p99_ms']:.2f} ms; "
           f"throughput {ours['per_second']:.0f}/s vs {peer['per_second']:.0f}/s")
+    outbox.close()
+    conn.close()
 
 
 def start_emulators(count, latency_ms, workdir):
@@ -93,6 +105,10 @@ def start_emulators(count, latency_ms, workdir):
         url = json.loads(process.stdout.readline())["url"]
         servers.append((process, url))
     return servers
+
+
+def cpu_seconds(processes):
+    return sum(sum(process.cpu_times()[:2]) for process in processes)
 
 
 def stop_emulators(servers):
@@ -133,15 +149,20 @@ def bench_drain(count, devices, latency_ms, emulators, workdir, *, label):
                                        timeout=5.0) for n in range(devices)]
         with open_connector(config, device_configs) as conn:
             fill(conn, count, devices, threads=8)
+            emulator_cpu = cpu_seconds([psutil.Process(process.pid) for process, _ in servers])
+            own_cpu = cpu_seconds([psutil.Process()])
             started = time.perf_counter()
             done = 0
             while done < count:
                 done += conn.drain(max_seconds=120)["done"]
             elapsed = time.perf_counter() - started
+            own_cpu = cpu_seconds([psutil.Process()]) - own_cpu
+            emulator_cpu = cpu_seconds([psutil.Process(p.pid) for p, _ in servers]) - emulator_cpu
         held = fiscalized(servers)
-        print(f"  {label:<44} {count} receipts, {devices} devices, {latency_ms:>2} ms: "
-              f"{elapsed:6.1f} s, {count / elapsed:6.0f} receipts/s "
-              f"(fiscalized {held}, duplicates {held - count})")
+        print(f"  {label:<30} {count:>6} receipts, {devices} devices, {latency_ms:>2} ms: "
+              f"{elapsed:6.1f} s, {count / elapsed:5.0f}/s, fiscalized {held}, duplicates "
+              f"{held - count}; CPU per receipt: drain {own_cpu / count * 1000:.1f} ms, "
+              f"emulators {emulator_cpu / count * 1000:.1f} ms; load {os.getloadavg()[0]:.1f}")
         return elapsed
     finally:
         stop_emulators(servers)
@@ -208,7 +229,8 @@ def main():
     backlog = args.backlog or (2000 if args.quick else 10000)
     sizes = [int(size) for size in (args.memory_sizes or
                                     ("2000,20000" if args.quick else "10000,100000")).split(",")]
-    print(f"Machine: {os.cpu_count()} CPUs, SQLite files in {workdir}")
+    print(f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+          f"SQLite files in {workdir}")
     bench_enqueue(enqueue, workdir)
     print("2. Drain throughput (4 emulator processes, 40 devices)")
     small = backlog // 5
