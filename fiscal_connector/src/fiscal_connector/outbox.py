@@ -252,6 +252,8 @@ class Outbox:
                 slot["error"] = error
         finally:
             for slot in batch:
+                if "result" not in slot and "error" not in slot:  # interrupted mid-batch
+                    slot["error"] = OutboxError("The outbox write was interrupted")
                 slot["done"] = True
 
     def _read(self, sql, params=()):
