@@ -7,9 +7,11 @@ from ..optics_math import (
     check_eye,
     minus_cylinder_form,
     near_prescription,
+    round_to_step,
     spherical_equivalent,
     to_decimal,
     transpose,
+    vertex_power,
 )
 
 EYES = ("od", "os")
@@ -214,6 +216,24 @@ class OpticsPrescription(models.Model):
         "Spherical Equivalent (OS)", digits=(6, 3), compute="_compute_forms"
     )
     near_sphere_os = fields.Float("Near Sphere (OS)", digits=(6, 3), compute="_compute_forms")
+    cornea_sphere_od = fields.Float(
+        "Sphere at Cornea (OD)",
+        digits=(6, 2),
+        compute="_compute_cornea_power",
+        help="Vertex-compensated to the cornea (contact lens power), rounded to 0.25 D.",
+    )
+    cornea_cylinder_od = fields.Float(
+        "Cylinder at Cornea (OD)", digits=(6, 2), compute="_compute_cornea_power"
+    )
+    cornea_sphere_os = fields.Float(
+        "Sphere at Cornea (OS)",
+        digits=(6, 2),
+        compute="_compute_cornea_power",
+        help="Vertex-compensated to the cornea (contact lens power), rounded to 0.25 D.",
+    )
+    cornea_cylinder_os = fields.Float(
+        "Cylinder at Cornea (OS)", digits=(6, 2), compute="_compute_cornea_power"
+    )
 
     _sql_constraints = [
         (
@@ -241,6 +261,21 @@ class OpticsPrescription(models.Model):
                 rec[f"spherical_equivalent_{eye}"] = float(spherical_equivalent(sphere, cylinder))
                 near_sphere = near_prescription(sphere, cylinder, axis, rec[f"addition_{eye}"])[0]
                 rec[f"near_sphere_{eye}"] = float(near_sphere)
+
+    @api.depends(
+        *[f"{value}_{eye}" for eye in EYES for value in ("sphere", "cylinder")], "vertex_distance"
+    )
+    def _compute_cornea_power(self):
+        """Spectacle power moved to the cornea, meridian by meridian (F / (1 - dF))."""
+        for rec in self:
+            for eye in EYES:
+                sphere, cylinder, _axis = minus_cylinder_form(
+                    rec[f"sphere_{eye}"], rec[f"cylinder_{eye}"], rec[f"axis_{eye}"]
+                )
+                first = round_to_step(vertex_power(sphere, rec.vertex_distance))
+                second = round_to_step(vertex_power(sphere + cylinder, rec.vertex_distance))
+                rec[f"cornea_sphere_{eye}"] = float(first)
+                rec[f"cornea_cylinder_{eye}"] = float(second - first)
 
     @api.depends("date", "partner_id.optics_birthdate", "company_id")
     def _compute_expiry_date(self):

@@ -35,6 +35,12 @@ class TestPrescriptionFlow(OpticsCase):
         self.assertEqual(rx.spherical_equivalent_os, 1.25)
         self.assertEqual(rx.near_sphere_od, 0.0)
         self.assertEqual(rx.near_sphere_os, 3.5)
+        strong = self._prescription(
+            sphere_od=-8.0, cylinder_od=-2.0, axis_od=180, sphere_os=10.0, vertex_distance=12
+        )
+        # meridians -8.00 and -10.00 at 12 mm: -7.30 and -8.93 at the cornea
+        self.assertEqual((strong.cornea_sphere_od, strong.cornea_cylinder_od), (-7.25, -1.75))
+        self.assertEqual((strong.cornea_sphere_os, strong.cornea_cylinder_os), (11.25, 0.0))
 
     def test_confirmed_prescription_is_read_only_and_corrected_by_a_new_one(self):
         rx = self._confirmed_prescription()
