@@ -106,32 +106,6 @@ class TestRules(CatalogueCase):
         run = self.run_import(self.access_profile, self.access_file())
         self.assertEqual(run.state, "done")
 
-    def test_refused_while_receipts_are_not_fiscalized(self):
-        if "fiscal.device" not in self.env:
-            self.skipTest("optics_pos_ru54fz is not installed: there is no fiscal queue")
-        self.company.catalogue_refuse_unsent = True
-        self._paid_order_waiting_for_the_register()
-        unsent = self.env["connector_b.run"]._fiscal_unsent_count()
-        self.assertGreater(unsent, 0)
-        with self.assertRaises(UserError) as caught:
-            self.preview(self.access_profile, self.access_file())
-        self.assertIn("receipt(s) are not fiscalized yet", str(caught.exception))
-        self.assertFalse(self.env["connector_b.run"].search([("profile_id", "=",
-                                                               self.access_profile.id)]))
-
-    def _paid_order_waiting_for_the_register(self):
-        config = self.env["pos.config"].create({"name": "Catalogue test till"})
-        config.open_ui()
-        product = self.env["product.product"].create(
-            {"name": "Test frame", "available_in_pos": True, "list_price": 100.0})
-        return self.env["pos.order"].create({
-            "session_id": config.current_session_id.id,
-            "amount_total": 100.0, "amount_tax": 0.0, "amount_paid": 100.0,
-            "amount_return": 0.0, "state": "paid", "fiscal_state": "to_send",
-            "lines": [(0, 0, {"product_id": product.id, "qty": 1, "price_unit": 100.0,
-                              "price_subtotal": 100.0, "price_subtotal_incl": 100.0})],
-        })
-
     def test_background_job_in_chunks(self):
         self.company.catalogue_chunk_size = 2
         run = self.preview(self.optika_profile, self.optika_file())
