@@ -115,7 +115,6 @@ class PosOrder(models.Model):
     fiscal_deposit_amount = fields.Monetary(
         "Deposit",
         compute="_compute_fiscal_deposit_amount",
-        store=True,
         help="Deposit taken by this order (negative when it sets a deposit off).",
     )
 
@@ -161,15 +160,32 @@ class PosOrder(models.Model):
         return "sell_refund" if self.amount_total < 0 else "sell"
 
     def _fiscal_assign_key(self):
-        """Give each paid order of a fiscal POS its key and the state "to send" (no I/O)."""
+        """Give each paid order of a fiscal POS its key and the state "to send" (no I/O).
+
+        One UPDATE per order, guarded in SQL against a twin holding the same key
+        (the till sent one order twice): this runs inside create_from_ui, whose
+        speed must stay that of plain POS. The UNIQUE constraint stays the last guard.
+        """
         for order in self:
             device = order.config_id.fiscal_device_id
             if order.fiscal_key or order.fiscal_state or not device or not order.lines:
                 continue
             operation = order._fiscal_operation_for_order()
             key = f"{order.access_token or uuid.uuid4().hex}-{operation}"
-            twin = self.sudo().search([("fiscal_key", "=", key)], limit=1)
-            if twin:
+            self.env.cr.execute(
+                """UPDATE pos_order
+                      SET fiscal_key = %(key)s, fiscal_state = 'to_send',
+                          fiscal_operation = %(operation)s, fiscal_device_id = %(device)s
+                    WHERE id = %(id)s
+                      AND NOT EXISTS (SELECT 1 FROM pos_order WHERE fiscal_key = %(key)s)""",
+                {"key": key, "operation": operation, "device": device.id, "id": order.id},
+            )
+            assigned = self.env.cr.rowcount
+            order.invalidate_recordset(
+                ["fiscal_key", "fiscal_state", "fiscal_operation", "fiscal_device_id"]
+            )
+            if not assigned:
+                twin = self.sudo().search([("fiscal_key", "=", key)], limit=1)
                 # The till sent the same order twice: the first one carries the document.
                 order.write(
                     {
@@ -179,15 +195,6 @@ class PosOrder(models.Model):
                         ),
                     }
                 )
-                continue
-            order.write(
-                {
-                    "fiscal_key": key,
-                    "fiscal_state": "to_send",
-                    "fiscal_operation": operation,
-                    "fiscal_device_id": device.id,
-                }
-            )
 
     @api.model
     def _fiscal_trigger_cron(self):
@@ -398,6 +405,9 @@ class PosOrder(models.Model):
                     entry.get("last_error"),
                 )
             order._fiscal_apply_outcome(state, result, error)
+        queued.filtered(
+            lambda o: o.fiscal_state == "fiscalized"
+        ).session_id._fiscal_refresh_totals()
         _auto_commit(self.env)
 
     def _fiscal_apply_outcome(self, state, result, error):

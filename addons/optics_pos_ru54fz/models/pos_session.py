@@ -23,26 +23,26 @@ class PosSession(models.Model):
     )
     fiscal_sale_total = fields.Monetary(
         "Fiscal Sales",
-        compute="_compute_fiscal_totals",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Total of the fiscalized sale receipts of this session.",
     )
     fiscal_refund_total = fields.Monetary(
         "Fiscal Returns",
-        compute="_compute_fiscal_totals",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Total of the fiscalized return receipts of this session (positive).",
     )
     fiscal_cash_total = fields.Monetary(
         "Fiscal Cash",
-        compute="_compute_fiscal_totals",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Cash on fiscalized receipts: sales minus returns.",
     )
     fiscal_electronic_total = fields.Monetary(
         "Fiscal Electronic",
-        compute="_compute_fiscal_totals",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Electronic payments on fiscalized receipts: sales minus returns.",
     )
     fiscal_fiscalized_count = fields.Integer(
@@ -51,22 +51,24 @@ class PosSession(models.Model):
     fiscal_pending_count = fields.Integer("Receipts Waiting", compute="_compute_fiscal_counts")
     fiscal_failed_count = fields.Integer("Failed Receipts", compute="_compute_fiscal_counts")
 
-    @api.depends(
-        "order_ids.fiscal_state",
-        "order_ids.fiscal_total",
-        "order_ids.fiscal_operation",
-        "order_ids.fiscal_cash_amount",
-        "order_ids.fiscal_electronic_amount",
-    )
-    def _compute_fiscal_totals(self):
+    def _fiscal_refresh_totals(self):
+        """Totals of the fiscalized receipts, written by the cron when results arrive.
+
+        Plain stored fields rather than a stored compute: a compute on the orders'
+        fiscal state would re-read every order of the session on each sale.
+        """
         for session in self:
             done = session.order_ids.filtered(lambda o: o.fiscal_state == "fiscalized")
             sales = done.filtered(lambda o: o.fiscal_operation == "sell")
             returns = done - sales
-            session.fiscal_sale_total = sum(sales.mapped("fiscal_total"))
-            session.fiscal_refund_total = sum(returns.mapped("fiscal_total"))
-            session.fiscal_cash_total = sum(done.mapped("fiscal_cash_amount"))
-            session.fiscal_electronic_total = sum(done.mapped("fiscal_electronic_amount"))
+            session.write(
+                {
+                    "fiscal_sale_total": sum(sales.mapped("fiscal_total")),
+                    "fiscal_refund_total": sum(returns.mapped("fiscal_total")),
+                    "fiscal_cash_total": sum(done.mapped("fiscal_cash_amount")),
+                    "fiscal_electronic_total": sum(done.mapped("fiscal_electronic_amount")),
+                }
+            )
 
     @api.depends("order_ids.fiscal_state")
     def _compute_fiscal_counts(self):
