@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..optics_math import to_decimal
 
@@ -74,15 +74,27 @@ class OpticsLensRange(models.Model):
             "(lead_time_days, diameter DESC, id)"
         )
 
-    @api.depends("product_tmpl_id", "sphere_min", "sphere_max", "cylinder_min", "diameter")
+    @api.depends(
+        "product_tmpl_id",
+        "sphere_min",
+        "sphere_max",
+        "cylinder_min",
+        "diameter",
+        "supply",
+        "lead_time_days",
+    )
     def _compute_display_name(self):
+        """What the optician picks from: lens, powers, blank, and how soon it comes."""
         for rec in self:
-            rec.display_name = "%s [%+.2f..%+.2f / %+.2f, %s mm]" % (
-                rec.product_tmpl_id.display_name,
-                rec.sphere_min,
-                rec.sphere_max,
-                rec.cylinder_min,
-                rec.diameter,
+            rec.display_name = _(
+                "%(lens)s [%(sphere_min)+.2f..%(sphere_max)+.2f / %(cylinder)+.2f,"
+                " %(diameter)s mm, %(lead)s d]",
+                lens=rec.product_tmpl_id.display_name,
+                sphere_min=rec.sphere_min,
+                sphere_max=rec.sphere_max,
+                cylinder=rec.cylinder_min,
+                diameter=rec.diameter,
+                lead=rec.lead_time_days,
             )
 
     @api.model

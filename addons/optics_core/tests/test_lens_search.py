@@ -17,6 +17,9 @@ class TestLensSearch(OpticsCase):
         self.assertEqual(self._search(-9.0, -0.5)[:1].lead_time_days, 10)
         self.assertFalse(self._search(-14.0, 0))
         self.assertEqual(self._search(-2.0, -3.0), self.range_sv_lab)
+        self.assertEqual(
+            self.range_sv_lab.display_name, "SV 1.60 Test [-12.00..+8.00 / -6.00, 70 mm, 10 d]"
+        )
 
     def test_addition_selects_progressive_lenses(self):
         self.assertEqual(self._search(1.0, 0, 2.0), self.range_prog)
