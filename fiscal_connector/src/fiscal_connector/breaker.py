@@ -7,6 +7,7 @@ alive and never opens the circuit.
 
 import datetime
 import logging
+import sys
 
 import pybreaker
 
@@ -19,10 +20,17 @@ def _not_transport_failure(error):
     return not isinstance(error, TransientBackendError)
 
 
-class _RedisStorage(pybreaker.CircuitRedisStorage):
-    """pybreaker's Redis storage, logging under the connector's name."""
+class _OneLineLogger(logging.LoggerAdapter):
+    """pybreaker logs every Redis failure with a traceback; one line says enough."""
 
-    logger = logging.getLogger(__name__ + ".redis")
+    def exception(self, msg, *args, **kwargs):
+        self.warning(msg + " (%s)", *args, sys.exc_info()[1])
+
+
+class _RedisStorage(pybreaker.CircuitRedisStorage):
+    """pybreaker's Redis storage, logging under the connector's name, one line per failure."""
+
+    logger = _OneLineLogger(logging.getLogger(__name__ + ".redis"), {})
 
 
 class _LogListener(pybreaker.CircuitBreakerListener):
