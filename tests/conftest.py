@@ -6,6 +6,7 @@ real emulators over HTTP (fixtures_emulators).
 """
 
 import dataclasses
+import json
 import socket
 import uuid
 
@@ -39,6 +40,17 @@ def fast_config(outbox_path, **overrides):
               "max_attempts": 30, "lock_expire": 10}
     values.update(overrides)
     return ConnectorConfig(str(outbox_path), **values)
+
+
+def write_config_file(path, config, devices):
+    """The JSON config file the command line (and helper processes) read."""
+    settings = {name: value for name, value in dataclasses.asdict(config).items()
+                if value is not None}
+    settings["devices"] = {device.code: {name: value for name, value in
+                                         dataclasses.asdict(device).items() if name != "code"}
+                           for device in devices}
+    path.write_text(json.dumps(settings))
+    return path
 
 
 @pytest.fixture

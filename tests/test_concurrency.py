@@ -10,7 +10,13 @@ import time
 
 import pytest
 import redis
-from conftest import assert_device_order, assert_exactly_once, fast_config, free_port
+from conftest import (
+    assert_device_order,
+    assert_exactly_once,
+    fast_config,
+    free_port,
+    write_config_file,
+)
 from fiscal_connector.demo import emulator_device, sample_receipt
 
 from fiscal_connector import open_connector
@@ -58,13 +64,7 @@ def test_four_drainers_and_redis_dying(tmp_path, emulator_factory, private_redis
     devices = [emulator_device(f"d{n}", servers[n % 3]) for n in range(8)]
     config = dataclasses.replace(fast_config(tmp_path / "outbox.sqlite"), redis_url=redis_url,
                                  lock_expire=3)
-    settings = {name: value for name, value in dataclasses.asdict(config).items()
-                if value is not None}
-    settings["devices"] = {device.code: {name: value for name, value in
-                                         dataclasses.asdict(device).items() if name != "code"}
-                           for device in devices}
-    config_file = tmp_path / "connector.json"
-    config_file.write_text(json.dumps(settings))
+    config_file = write_config_file(tmp_path / "connector.json", config, devices)
     stop_file = tmp_path / "enqueued-all"
     keys = []
     conn = open_connector(config, devices)

@@ -32,7 +32,7 @@ import traceback
 
 import pytest
 import requests
-from conftest import REDIS_URL, fast_config, free_port
+from conftest import REDIS_URL, fast_config, free_port, write_config_file
 from fiscal_connector.demo import sample_receipt
 from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT
 
@@ -223,13 +223,7 @@ def test_kill_9_the_command_line(tmp_path, emulators, redis_prefix):
     """The real `fiscal-connector enqueue` and `drain` processes, killed at random times."""
     config = dataclasses.replace(
         fast_config(tmp_path / "outbox.sqlite"), redis_url=REDIS_URL, redis_prefix=redis_prefix)
-    settings = {name: value for name, value in dataclasses.asdict(config).items()
-                if value is not None}
-    settings["devices"] = {device.code: {name: value for name, value in
-                                         dataclasses.asdict(device).items() if name != "code"}
-                           for device in _devices(emulators)}
-    config_file = tmp_path / "connector.json"
-    config_file.write_text(json.dumps(settings))
+    config_file = write_config_file(tmp_path / "connector.json", config, _devices(emulators))
     items = [item for run in range(12) for item in _run_items(run, prefix="cli")]
     lines = tmp_path / "receipts.jsonl"
     lines.write_text("".join(json.dumps({"key": key, "device": device, "receipt": receipt,
