@@ -156,3 +156,18 @@ class TestRules(CatalogueCase):
         self.assertEqual((run.state, run.rows_created, run.rows_done, run.progress),
                          ("done", 3, 3, 100.0))
         self.assertEqual(len(run.line_ids.filtered(lambda line: line.action == "create")), 3)
+
+    def test_profiles_and_runs_of_another_company_are_hidden(self):
+        other = self.env["res.company"].create({"name": "Другая сеть оптик"})
+        outsider = new_test_user(
+            self.env, "cb_other_company", groups="base.group_user,account.group_account_manager",
+            company_id=other.id, company_ids=[(6, 0, other.ids)])
+        foreign = self.env["connector_b.profile"].create(
+            {"name": "Чужой профиль", "partner_id": self.optika.id, "company_id": other.id})
+        run = self.preview(self.access_profile, self.access_file())
+        Profile = self.env["connector_b.profile"]
+        self.assertEqual(Profile.with_user(outsider).search([("id", "in", (
+            foreign + self.access_profile).ids)]), foreign)
+        self.assertNotIn(foreign, Profile.with_user(self.account_manager).search([]))
+        self.assertFalse(self.env["connector_b.run"].with_user(outsider).search(
+            [("id", "=", run.id)]))
