@@ -32,14 +32,6 @@ from fiscal_connector.outbox import Outbox
 
 from fiscal_connector import ConnectorConfig, DeviceConfig, open_connector
 
-# The emulator's handler writes headers and body in two sends; Nagle plus the
-# client's delayed ACK would add ~40 ms to every answer, which no real ATOL
-# server does. TCP_NODELAY on its sockets removes the stall, nothing else.
-EMULATOR = (
-    "import sys; from fiscal_connector.emulators import common, main; "
-    "common.EmulatorHandler.disable_nagle_algorithm = True; sys.exit(main(sys.argv[1:]))"
-)
-
 
 def percentile(values, fraction):
     ordered = sorted(values)
@@ -100,7 +92,8 @@ def start_emulators(count, latency_ms, workdir):
     for number in range(count):
         state = os.path.join(workdir, f"emulator-{latency_ms}-{number}-{time.time_ns()}")
         process = subprocess.Popen(
-            [sys.executable, "-c", EMULATOR, "atol-web", "--port", "0", "--state-dir", state,
+            [sys.executable, "-m", "fiscal_connector.cli", "emulator", "atol-web", "--port", "0",
+             "--state-dir", state,
              "--latency-ms", str(latency_ms)], stdout=subprocess.PIPE, text=True)
         url = json.loads(process.stdout.readline())["url"]
         servers.append((process, url))

@@ -12,17 +12,10 @@ import uuid
 
 import pytest
 import redis
-from fiscal_connector.emulators import common as emulator_common
 
 from fiscal_connector import ConnectorConfig, open_connector
 
 pytest_plugins = ["fixtures_emulators"]
-
-# The emulators' handler writes headers and body in two sends; with Nagle on,
-# every answer waits for the client's delayed ACK (~40 ms), which a real ATOL
-# Web Server does not do. TCP_NODELAY removes that stall; it changes no answer.
-# (To be set in emulators/common.py itself; then this line is a no-op.)
-emulator_common.EmulatorHandler.disable_nagle_algorithm = True
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -94,10 +87,13 @@ def drain_all(conn, rounds=40, max_seconds=10, on_result=None):
 
 
 def assert_exactly_once(conn, keys, servers):
-    """Every key fiscalized exactly once across the emulators, and nothing else was."""
+    """Every key fiscalized exactly once across the emulators, nothing else was, and every
+    resend under a key carried the identical body."""
     held = {}
     for server in servers:
-        for key, count in server.documents().items():
+        report = server.report()
+        assert report["changed_resends"] == 0
+        for key, count in report["counts"].items():
             held[key] = held.get(key, 0) + count
     for key in keys:
         row = conn.entry(key)

@@ -2,7 +2,7 @@
 
 Each round queues a few receipts on three devices (two on one ATOL Web
 Server emulator, one on an ATOL Online emulator, both separate processes
-started with `fiscal-connector emulator`, see fiscal_emulator_nodelay.py),
+started with `fiscal-connector emulator`),
 then drains; the enqueue process and the drain process are SIGKILLed
 either at a named point (the process kills itself through
 FISCAL_CONNECTOR_CRASH_AT: inside the claim transaction, before the submit,
@@ -21,7 +21,6 @@ order, refunds after their sales, every result handed to the callback.
 import dataclasses
 import json
 import os
-import pathlib
 import random
 import signal
 import sqlite3
@@ -38,7 +37,6 @@ from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT
 
 from fiscal_connector import DeviceConfig, open_connector
 
-EMULATOR_SCRIPT = pathlib.Path(__file__).with_name("fiscal_emulator_nodelay.py")
 KILL_RUNS = int(os.environ.get("FISCAL_CRASH_RUNS", "500"))
 DRAIN_POINTS = ("drain:in_claim", "drain:before_submit", "drain:after_submit",
                 "drain:after_record", "drain:after_callback")
@@ -48,7 +46,7 @@ ENQUEUE_POINTS = ("enqueue:before_commit", "enqueue:after_commit")
 def _start_emulator(kind, state_dir):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(EMULATOR_SCRIPT), "emulator", kind, "--port", str(port),
+        [sys.executable, "-m", "fiscal_connector.cli", "emulator", kind, "--port", str(port),
          "--state-dir", str(state_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     for _ in range(100):
         try:
@@ -142,6 +140,7 @@ def _verify(config, ports, items, callback_log, prefix="r"):
     documents = {}
     for name, port in ports.items():
         report = requests.get(f"http://127.0.0.1:{port}/_emulator/documents", timeout=30).json()
+        assert report["changed_resends"] == 0  # every resend carried the identical body
         for document in report["documents"]:
             if document["key"].startswith(prefix):
                 documents.setdefault(document["key"], []).append((name, document["fd_number"]))

@@ -45,12 +45,13 @@ def test_fault_matrix(backend, faults, emulator_factory, connector_factory):
 
 
 @pytest.mark.parametrize("backend", ["atol_web", "atol_online"])
-def test_register_failure_is_a_dead_letter_not_a_loss(backend, emulator_factory,
+@pytest.mark.parametrize("failure", ["fail", "blocked_fail"])
+def test_register_failure_is_a_dead_letter_not_a_loss(backend, failure, emulator_factory,
                                                       connector_factory):
     server = emulator_factory(backend)
     conn = connector_factory([emulator_device("kkt", server)])
     keys = _queue(conn, "kkt", count=3)
-    server.set_faults(fail=1, lost=1)
+    server.set_faults(**{failure: 1, "lost": 1})
     dead = {}
     drain_all(conn, on_result=lambda key, state, result, error:
               dead.setdefault(key, error) if state == "dead" else None)
