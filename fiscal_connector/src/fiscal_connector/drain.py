@@ -58,6 +58,7 @@ class _DeviceRun:
             self.skipped = str(error)
         finally:
             lock.release()
+            self.drain.outbox.release_connection()  # pool threads end with the drain
         return self.report(lock.mode)
 
     def report(self, lock_mode):

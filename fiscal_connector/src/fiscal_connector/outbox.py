@@ -262,6 +262,15 @@ class Outbox:
         except sqlite3.Error as error:
             raise self._translate(error) from error
 
+    def release_connection(self):
+        """Close this thread's connection (a drain thread that is about to end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._guard:
+                self._connections.remove(conn)
+            conn.close()
+
     def close(self):
         with self._guard:
             for conn in self._connections:
