@@ -1,10 +1,12 @@
 """The drain against the real emulators over HTTP, with the real Redis."""
 
+import pytest
 import redis
 from conftest import REDIS_URL, assert_device_order, assert_exactly_once, drain_all, free_port
 from fiscal_connector.demo import emulator_device, sample_receipt
 from fiscal_connector.drain import backoff_delay
 from fiscal_connector.emulators import EmulatorServer
+from fiscal_connector.errors import FiscalError, PermanentBackendError
 
 
 def test_drains_both_backends_in_order(connector_factory, atol_web_emulator, atol_online_emulator):
@@ -147,3 +149,27 @@ def test_without_redis_it_uses_file_locks(connector_factory, atol_web_emulator):
     report = conn.drain(max_seconds=10)
     assert report["redis"] is False and report["devices"]["web"]["lock"] == "file"
     assert_exactly_once(conn, ["k"], [atol_web_emulator])
+
+
+def test_register_tasks_and_connection_check(connector_factory, atol_web_emulator,
+                                             atol_online_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator),
+                              emulator_device("cloud", atol_online_emulator)])
+    assert "ATOL Web Server" in conn.test_connection("web")
+    assert "credentials accepted" in conn.test_connection("cloud")
+    opened = conn.run_task("web", "openShift")
+    assert opened["fiscalParams"]["fiscalDocumentNumber"] > 0
+    assert conn.run_task("web", "getShiftStatus")["shiftStatus"]["state"] == "opened"
+    with pytest.raises(FiscalError, match="Unknown device"):
+        conn.run_task("nope", "reportX")
+    with pytest.raises(PermanentBackendError):
+        conn.run_task("cloud", "openShift")  # a cloud register has no shift tasks here
+
+
+def test_purge_through_the_facade(connector_factory, atol_web_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator)], retention_days=0)
+    conn.enqueue("k", "web", sample_receipt(1))
+    conn.drain(max_seconds=10)
+    assert conn.purge() == 1 and conn.entry("k") is None
+    assert conn.enqueue("k", "web", sample_receipt(1)) is False  # still idempotent
+    assert atol_web_emulator.documents() == {"k": 1}
