@@ -241,7 +241,13 @@ class CatalogueImport:
                 })
             touched |= plan.template
         if pending_vals:
-            self.env["connector_b.pending.change"].sudo().create(pending_vals)
+            Pending = self.env["connector_b.pending.change"].sudo()
+            # A newer price from the same supplier replaces a request still waiting.
+            for vals in pending_vals:
+                Pending.search([("supplierinfo_id", "=", vals["supplierinfo_id"]),
+                                ("change_field", "=", vals["change_field"]),
+                                ("state", "=", "pending")]).write({"state": "superseded"})
+            Pending.create(pending_vals)
         touched._catalogue_apply_lowest_prices()
 
     def line_vals(self, plans, actions):

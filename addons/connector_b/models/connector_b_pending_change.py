@@ -32,7 +32,12 @@ class ConnectorBPendingChange(models.Model):
     new_value = fields.Char(readonly=True)
     change_percent = fields.Float(string="Change (%)", digits=(16, 2), readonly=True)
     state = fields.Selection(
-        [("pending", "Waiting"), ("approved", "Approved"), ("refused", "Refused")],
+        [
+            ("pending", "Waiting"),
+            ("approved", "Approved"),
+            ("refused", "Refused"),
+            ("superseded", "Superseded"),
+        ],
         default="pending",
         required=True,
         readonly=True,

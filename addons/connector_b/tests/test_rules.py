@@ -41,11 +41,21 @@ class TestRules(CatalogueCase):
         # The same file again adds no second request for the same price.
         again = self.run_import(self.linza_profile, self.linza_file(rows))
         self.assertEqual((again.rows_unchanged, again.rows_pending), (3, 0), again.message)
+        # A newer jump replaces the request still waiting.
+        newer = [list(row) for row in rows]
+        newer[0][3] = "1 400,00"
+        self.run_import(self.linza_profile, self.linza_file(newer))
+        self.assertEqual(change.state, "superseded")
+        latest = self.pending(seller)
+        self.assertEqual(latest.new_value, "1680.00")
+        with self.assertRaises(UserError):
+            change.with_user(self.account_manager).action_approve()
+        change = latest
         with self.assertRaises(AccessError):
             change.with_user(self.accountant).action_approve()
         change.with_user(self.account_manager).action_approve()
         self.assertEqual((change.state, change.decided_by), ("approved", self.account_manager))
-        self.assertEqual((seller.price, lens.standard_price), (1560.0, 1560.0))
+        self.assertEqual((seller.price, lens.standard_price), (1680.0, 1680.0))
         with self.assertRaises(UserError):
             change.with_user(self.account_manager).action_approve()
 
