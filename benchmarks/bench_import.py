@@ -5,8 +5,9 @@ one times the preview (dry run), the first run (creates every product) and a
 re-import of the same file (every row unchanged), sampling the process memory
 (RSS) while it works.
 
-    python benchmarks/bench_import.py --db himp_bench          # a DB with connector_b
-    python benchmarks/bench_import.py --template himp_base     # clone, install, drop
+    python benchmarks/bench_import.py --db himp_bench        # a DB with connector_b (kept)
+    python benchmarks/bench_import.py --template base_db     # clone a DB that has account,
+                                                             # stock and mrp; install; drop
 
 Target (issue 6): 10,000 rows in under 20 s on the project machine, memory flat.
 """
@@ -105,12 +106,14 @@ def measure(env, profile, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="database with connector_b installed (kept)")
-    parser.add_argument("--template", default="himp_base",
-                        help="database to clone when --db is not given (dropped after)")
+    parser.add_argument("--template",
+                        help="database to clone when --db is not given (the copy is dropped)")
     parser.add_argument("--addons-path", default=f"/work/odoo17/addons,{ROOT}/addons")
     parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "himp-bench"))
     parser.add_argument("--rows", default="10000,100000")
     args = parser.parse_args()
+    if not args.db and not args.template:
+        parser.error("give --db (a database with connector_b) or --template (one to clone)")
 
     db = args.db or create_database(args)
     import odoo  # noqa: PLC0415
