@@ -526,6 +526,24 @@ class PosOrder(models.Model):
         orders = self.search([("pos_reference", "in", pos_references)])
         return {order.pos_reference: order._fiscal_info_for_ui() for order in orders}
 
+    @api.model
+    def optics_jobs_for_ui(self, partner_id):
+        """Open glasses jobs of a customer, with the deposits still to set off (for the till)."""
+        jobs = self.env["mrp.production"].sudo()
+        if "optics_partner_id" not in jobs._fields:
+            return []
+        jobs = jobs.search(
+            [("optics_partner_id", "=", partner_id), ("state", "not in", ("cancel",))],
+            order="id desc",
+            limit=20,
+        )
+        jobs = jobs.filtered(
+            lambda job: job.optics_stage != "delivered" or job.fiscal_deposit_total
+        )
+        return [
+            {"id": job.id, "name": job.name, "deposit": job.fiscal_deposit_total} for job in jobs
+        ]
+
     def _export_for_ui(self, order):
         values = super()._export_for_ui(order)
         values["fiscal"] = order._fiscal_info_for_ui()

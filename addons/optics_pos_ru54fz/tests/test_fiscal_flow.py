@@ -165,7 +165,9 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
 
     def test_deposit_then_settlement_with_set_off(self):
-        job = self.env["mrp.production"].create({"product_id": self.frame.id, "product_qty": 1})
+        job = self.env["mrp.production"].create(
+            {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
+        )
         deposit_line = {"product": self.deposit_product, "quantity": 1}
         deposit_data = self.ui_order([deposit_line], payments=[(self.cash_pm1, 0.0)])
         line = deposit_data["data"]["lines"][0][2]
@@ -176,6 +178,9 @@ class TestFiscalFlow(FiscalPosCase):
         deposit_data["data"]["statement_ids"][0][2]["amount"] = 5000.0
         (deposit,) = self.sell(deposit_data)
         self.assertEqual(deposit.optics_job_id, job)
+        # What the till's Glasses Job button offers: the customer's job and its deposit.
+        jobs = self.env["pos.order"].optics_jobs_for_ui(self.customer.id)
+        self.assertEqual(jobs, [{"id": job.id, "name": job.name, "deposit": 5000.0}])
 
         pickup_data = self.ui_order(
             [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],

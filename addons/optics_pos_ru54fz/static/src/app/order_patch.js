@@ -14,6 +14,14 @@ patch(Order.prototype, {
     init_from_JSON(json) {
         super.init_from_JSON(...arguments);
         this.fiscal = json.fiscal || null;
+        this.optics_job_id = json.optics_job_id || false;
+        this.optics_job_name = json.optics_job_name || "";
+    },
+    export_as_JSON() {
+        const json = super.export_as_JSON(...arguments);
+        json.optics_job_id = this.optics_job_id || false;
+        json.optics_job_name = this.optics_job_name || "";
+        return json;
     },
     export_for_printing() {
         const data = super.export_for_printing(...arguments);
