@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from odoo import _, _lt
+from odoo import _, _lt, fields
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_repr
 
@@ -93,6 +93,7 @@ class CatalogueImport:
         self.seen_keys = {}
         self.seen_barcodes = {}
         self.currencies = {}
+        self.rates = {}
         self.counts = Counter()
         self.rows_seen = 0
         self.rejected_lines = []
@@ -208,7 +209,8 @@ class CatalogueImport:
             for plan, template in zip(creates, templates):
                 plan.template = template
                 if plan.seller_vals.get("price"):
-                    costs[template.product_variant_id.id] = plan.seller_vals["price"]
+                    costs[template.product_variant_id.id] = self._company_amount(
+                        plan.seller_vals["price"], plan.seller_vals["currency_id"])
             # The cost is company-dependent: one batch of properties instead of an
             # inverse per product (what the ORM would do, minus its per-record queries).
             self.env["ir.property"].sudo()._set_multi("standard_price", "product.product", costs)
@@ -429,6 +431,17 @@ class CatalogueImport:
                     record._fields[name]._description_string(record.env), old or "", value))
         return changed
 
+    def _company_amount(self, amount, currency_id):
+        """A supplier's price in the company currency (today's rate, fetched once)."""
+        currency = self.env["res.currency"].browse(currency_id)
+        company_currency = self.company.currency_id
+        if currency == company_currency:
+            return amount
+        if currency_id not in self.rates:
+            self.rates[currency_id] = currency._get_conversion_rate(
+                currency, company_currency, self.company, fields.Date.context_today(self.run))
+        return company_currency.round(amount * self.rates[currency_id])
+
     def _differs(self, record, name, value):
         current = record[name]
         model_field = record._fields[name]
@@ -480,7 +493,8 @@ class CatalogueImport:
         if self.profile.categ_id:
             vals["categ_id"] = self.profile.categ_id.id
         if plan.seller_vals.get("catalogue_retail_price"):
-            vals["list_price"] = plan.seller_vals["catalogue_retail_price"]
+            vals["list_price"] = self._company_amount(
+                plan.seller_vals["catalogue_retail_price"], plan.seller_vals["currency_id"])
         if plan.range_vals:
             vals["lens_range_ids"] = [(0, 0, plan.range_vals)]
         return vals

@@ -158,3 +158,26 @@ class TestDemoSuppliers(CatalogueCase):
         lens = self.product_by_barcode("4600000000084")
         self.assertEqual((lens.optics_kind, lens.standard_price, lens.seller_ids.catalogue_stock),
                          ("lens", 7500.0, 0.0))
+
+
+@tagged("post_install", "-at_install")
+class TestCurrencies(CatalogueCase):
+    def test_currency_column_and_cost_in_company_currency(self):
+        profile = self.access_profile
+        profile.line_ids = [(0, 0, {"column_name": "", "target": "currency",
+                                    "default_value": "EUR"})]
+        euro = self.env.ref("base.EUR")
+        run = self.run_import(profile, self.access_file())
+        self.assertEqual(run.state, "done", run.message)
+        wipe = self.env["product.template"].search([("default_code", "=", "CL-02")])
+        self.assertEqual((wipe.seller_ids.currency_id, wipe.seller_ids.price), (euro, 60.0))
+        expected = euro._convert(60.0, self.company.currency_id, self.company,
+                                 wipe.seller_ids.create_date.date())
+        self.assertAlmostEqual(wipe.standard_price, expected, places=2)
+
+    def test_unknown_currency_is_rejected(self):
+        self.access_profile.line_ids = [(0, 0, {"column_name": "", "target": "currency",
+                                                "default_value": "тугрики"})]
+        run = self.run_import(self.access_profile, self.access_file())
+        self.assertEqual((run.state, run.rows_rejected), ("failed", 3))
+        self.assertIn("unknown currency тугрики", run.line_ids[0].message)
