@@ -94,6 +94,7 @@ class CatalogueImport:
         self.seen_barcodes = {}
         self.currencies = {}
         self.rates = {}
+        self.uoms = {}
         self.counts = Counter()
         self.rows_seen = 0
         self.rejected_lines = []
@@ -342,6 +343,13 @@ class CatalogueImport:
         if not self.profile.allow_update:
             plan.action = "ignored"
             return
+        uom_id = plan.template_vals.get("uom_id")
+        if uom_id and uom_id != plan.template.uom_id.id:
+            plan.errors.append(_(
+                "the unit %(new)s differs from the product's unit %(old)s; imports do not "
+                "change the unit of an existing product",
+                new=self.env["uom.uom"].browse(uom_id).name, old=plan.template.uom_id.name))
+            return
         self._diff(plan)
         if plan.changes:
             plan.action = "update"
@@ -358,6 +366,8 @@ class CatalogueImport:
             values["vat"] = vat
         currency = self._currency(values.get("currency"))
         values["currency"] = currency.id
+        if "uom" in values:
+            values["uom"] = self._uom(values["uom"]).id
         for target in PRICE_TARGETS:
             if target in values:
                 values[target] = self._gross(values[target], vat, currency)
@@ -431,6 +441,20 @@ class CatalogueImport:
                     record._fields[name]._description_string(record.env), old or "", value))
         return changed
 
+    def _uom(self, name):
+        """A unit of measure by its name (in the user's language or in English)."""
+        if name not in self.uoms:
+            Uom = self.env["uom.uom"]
+            found = Uom.search([("name", "=ilike", name)], limit=1)
+            if not found and self.env.lang != "en_US":
+                found = Uom.with_context(lang="en_US").search([("name", "=ilike", name)],
+                                                              limit=1)
+            self.uoms[name] = found
+        if not self.uoms[name]:
+            raise UserError(_("unknown unit of measure %(unit)s (translate it in the "
+                              "column's value translations)", unit=name))
+        return self.uoms[name]
+
     def _company_amount(self, amount, currency_id):
         """A supplier's price in the company currency (today's rate, fetched once)."""
         currency = self.env["res.currency"].browse(currency_id)
@@ -492,6 +516,8 @@ class CatalogueImport:
         vals["detailed_type"] = "product" if "product" in types else "consu"
         if self.profile.categ_id:
             vals["categ_id"] = self.profile.categ_id.id
+        if "uom_id" in vals:
+            vals["uom_po_id"] = vals["uom_id"]
         if plan.seller_vals.get("catalogue_retail_price"):
             vals["list_price"] = self._company_amount(
                 plan.seller_vals["catalogue_retail_price"], plan.seller_vals["currency_id"])

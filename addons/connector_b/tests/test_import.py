@@ -181,3 +181,29 @@ class TestCurrencies(CatalogueCase):
         run = self.run_import(self.access_profile, self.access_file())
         self.assertEqual((run.state, run.rows_rejected), ("failed", 3))
         self.assertIn("unknown currency тугрики", run.line_ids[0].message)
+
+
+@tagged("post_install", "-at_install")
+class TestUnits(CatalogueCase):
+    def test_unit_of_measure_by_name_and_value_translation(self):
+        profile = self.access_profile
+        profile.line_ids = [(0, 0, {"column_name": "", "target": "uom", "default_value": "шт",
+                                    "value_map": "шт = Units\nуп = Dozens"})]
+        run = self.run_import(profile, self.access_file())
+        self.assertEqual(run.state, "done", run.message)
+        wipe = self.env["product.template"].search([("default_code", "=", "CL-02")])
+        units = self.env.ref("uom.product_uom_unit")
+        self.assertEqual((wipe.uom_id, wipe.uom_po_id), (units, units))
+        # An existing product's unit is not changed by a price list.
+        profile.line_ids.filtered(lambda line: line.target == "uom").default_value = "уп"
+        run = self.run_import(profile, self.access_file())
+        self.assertEqual((run.state, run.rows_rejected), ("failed", 3))
+        self.assertIn("differs from the product's unit", run.line_ids[0].message)
+        self.assertEqual(wipe.uom_id, units)
+
+    def test_unknown_unit_is_rejected(self):
+        self.access_profile.line_ids = [(0, 0, {"column_name": "", "target": "uom",
+                                                "default_value": "пара"})]
+        run = self.run_import(self.access_profile, self.access_file())
+        self.assertEqual((run.state, run.rows_rejected), ("failed", 3))
+        self.assertIn("unknown unit of measure пара", run.line_ids[0].message)
