@@ -14,7 +14,7 @@ from fiscal_connector.errors import FiscalError, IdempotencyConflictError, Outbo
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import email_normalize
+from odoo.tools import SQL, email_normalize
 
 from .pos_payment_method import FISCAL_PAYMENT_CODES
 from .product_template import PAYMENT_OBJECT_CODES
@@ -141,17 +141,24 @@ class PosOrder(models.Model):
 
     @api.model
     def create_from_ui(self, orders, draft=False):
-        result = super(PosOrder, self.with_context(fiscal_defer_trigger=True)).create_from_ui(
+        # Orders paid during the call are collected and keyed together afterwards:
+        # one SQL statement and one cron trigger per call, whatever the number of orders.
+        paid = []
+        result = super(PosOrder, self.with_context(fiscal_paid_orders=paid)).create_from_ui(
             orders, draft
         )
-        if not draft:
+        if paid:
+            self.browse(paid)._fiscal_assign_key()
             self._fiscal_trigger_cron()
         return result
 
     def action_pos_order_paid(self):
         result = super().action_pos_order_paid()
-        self._fiscal_assign_key()
-        if not self.env.context.get("fiscal_defer_trigger"):
+        collected = self.env.context.get("fiscal_paid_orders")
+        if collected is not None:
+            collected.extend(self.ids)
+        else:
+            self._fiscal_assign_key()
             self._fiscal_trigger_cron()
         return result
 
@@ -162,43 +169,66 @@ class PosOrder(models.Model):
     def _fiscal_assign_key(self):
         """Give each paid order of a fiscal POS its key and the state "to send" (no I/O).
 
-        One UPDATE per order, guarded in SQL against a twin holding the same key
-        (the till sent one order twice): this runs inside create_from_ui, whose
-        speed must stay that of plain POS. The UNIQUE constraint stays the last guard.
+        One UPDATE for all the orders, skipping any whose key a twin already holds
+        (the till sent one order twice): this runs inside create_from_ui, whose speed
+        must stay that of plain POS. The UNIQUE constraint stays the last guard.
         """
+        rows, keys = [], {}
         for order in self:
             device = order.config_id.fiscal_device_id
             if order.fiscal_key or order.fiscal_state or not device or not order.lines:
                 continue
             operation = order._fiscal_operation_for_order()
             key = f"{order.access_token or uuid.uuid4().hex}-{operation}"
-            self.env.cr.execute(
-                """UPDATE pos_order
-                      SET fiscal_key = %(key)s, fiscal_state = 'to_send',
-                          fiscal_operation = %(operation)s, fiscal_device_id = %(device)s
-                    WHERE id = %(id)s
-                      AND NOT EXISTS (SELECT 1 FROM pos_order WHERE fiscal_key = %(key)s)""",
-                {"key": key, "operation": operation, "device": device.id, "id": order.id},
+            if key not in keys.values():
+                rows.append(SQL("(%s, %s, %s, %s)", order.id, key, operation, device.id))
+            keys[order] = key
+        if not keys:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE pos_order o
+                      SET fiscal_key = v.key, fiscal_state = 'to_send',
+                          fiscal_operation = v.operation, fiscal_device_id = v.device
+                     FROM (VALUES %s) AS v(id, key, operation, device)
+                    WHERE o.id = v.id
+                      AND NOT EXISTS (SELECT 1 FROM pos_order t WHERE t.fiscal_key = v.key)
+                RETURNING o.id""",
+                SQL(", ").join(rows),
             )
-            assigned = self.env.cr.rowcount
-            order.invalidate_recordset(
-                ["fiscal_key", "fiscal_state", "fiscal_operation", "fiscal_device_id"]
+        )
+        assigned = {row[0] for row in self.env.cr.fetchall()}
+        orders = self.browse([order.id for order in keys])
+        orders.invalidate_recordset(
+            ["fiscal_key", "fiscal_state", "fiscal_operation", "fiscal_device_id"]
+        )
+        for order in orders.filtered(lambda o: o.id not in assigned):
+            twin = self.sudo().search(
+                [("fiscal_key", "=", keys[order]), ("id", "!=", order.id)], limit=1
             )
-            if not assigned:
-                twin = self.sudo().search([("fiscal_key", "=", key)], limit=1)
-                # The till sent the same order twice: the first one carries the document.
-                order.write(
-                    {
-                        "fiscal_state": "duplicate",
-                        "fiscal_error": _(
-                            "Same POS order as %s, which carries the fiscal receipt.", twin.name
-                        ),
-                    }
-                )
+            # The till sent the same order twice: the first one carries the document.
+            order.write(
+                {
+                    "fiscal_state": "duplicate",
+                    "fiscal_error": _(
+                        "Same POS order as %s, which carries the fiscal receipt.", twin.name
+                    ),
+                }
+            )
 
     @api.model
     def _fiscal_trigger_cron(self):
-        self.env.ref("optics_pos_ru54fz.ir_cron_fiscal_drain").sudo()._trigger()
+        """Ask for a run of the drain cron now, unless a request for it is already due."""
+        cron = self.env.ref("optics_pos_ru54fz.ir_cron_fiscal_drain").sudo()
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
+                cron.id,
+                fields.Datetime.now(),
+            )
+        )
+        if not self.env.cr.fetchone():
+            cron._trigger()
 
     # ------------------------------------------------------------------
     # Order -> canonical receipt dict (the core's format)

@@ -26,6 +26,15 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(orders.mapped("fiscal_state"), ["to_send", "to_send"])
         self.assertEqual(len(set(orders.mapped("fiscal_key"))), 2)
         self.assertFalse(self.emulator.documents(), "create_from_ui must not reach the register")
+        cron = self.env.ref("optics_pos_ru54fz.ir_cron_fiscal_drain")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(len(triggers), 1, "one call, one request to run the cron now")
+        self.sell(self.ui_order([(self.lens, 1)]))
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            1,
+            "a request already due is not repeated",
+        )
 
         self.run_fiscal_cron()
 
@@ -61,8 +70,8 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertTrue(big._fiscal_info_for_ui()["qr_image"].startswith("data:image/png;base64,"))
         self.assertEqual(small.fiscal_electronic_amount, 4500.0)
         session = self.pos_session
-        self.assertAlmostEqual(session.fiscal_sale_total, 25800.0)
-        self.assertAlmostEqual(session.fiscal_cash_total, 5000.0)
+        self.assertAlmostEqual(session.fiscal_sale_total, 30300.0)  # with the cash order above
+        self.assertAlmostEqual(session.fiscal_cash_total, 9500.0)
         self.assertAlmostEqual(session.fiscal_electronic_total, 20800.0)
 
         # A second run finds nothing to do and sends nothing again.
