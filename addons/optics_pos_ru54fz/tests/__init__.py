@@ -1,1 +1,1 @@
-from . import test_access, test_fiscal_flow, test_i18n, test_outage, test_pos_tour
+from . import test_access, test_atol_online, test_fiscal_flow, test_i18n, test_outage, test_pos_tour

@@ -109,9 +109,11 @@ class FiscalPosCase(FiscalEmulatorMixin, TestPoSCommon):
         )
         cls.config.fiscal_deposit_product_id = cls.deposit_product
 
+    fiscal_backend = "atol_web"
+
     def setUp(self):
         super().setUp()
-        self.start_fiscal_emulator()
+        self.start_fiscal_emulator(self.fiscal_backend)
         self.open_new_session()
 
     def ui_order(self, lines, payments=None, customer=False, token=True):
