@@ -428,12 +428,13 @@ class PosOrder(models.Model):
         for order in queued:
             state, result, error = results.get(order.fiscal_key) or (None, None, None)
             if state is None:
-                entry = conn.entry(order.fiscal_key) or {}
-                state, result, error = (
-                    entry.get("state"),
-                    entry.get("result"),
-                    entry.get("last_error"),
-                )
+                entry = conn.entry(order.fiscal_key)
+                if entry is None:
+                    # The outbox lost it (restored or replaced file): queue it again under
+                    # the same key; the register's dedup on the key makes a resend harmless.
+                    order.fiscal_state = "to_send"
+                    continue
+                state, result, error = entry["state"], entry.get("result"), entry.get("last_error")
             order._fiscal_apply_outcome(state, result, error)
         queued.filtered(
             lambda o: o.fiscal_state == "fiscalized"

@@ -1,4 +1,5 @@
 import json
+import os
 from decimal import Decimal
 
 from odoo.tests import tagged
@@ -109,6 +110,23 @@ class TestFiscalFlow(FiscalPosCase):
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "fiscalized")
         self.assertEqual(self.emulator.documents()[order.fiscal_key], 1)
+
+    def test_order_lost_by_the_outbox_is_queued_again(self):
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        with self.device._fiscal_connector() as conn:
+            self.env["pos.order"]._fiscal_enqueue_pending(conn)
+            conn.drain(max_seconds=10, on_result=lambda *args: None)  # sent, result not written
+            path = conn.config.outbox_path
+        self.assertEqual(order.fiscal_state, "queued")
+        # The outbox is lost (disk replaced, restored from an old backup): file, WAL and all.
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "to_send")
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.assertEqual(self.emulator.documents(), {order.fiscal_key: 1})
 
     def test_refund_waits_for_its_original(self):
         self.emulator.stop()
