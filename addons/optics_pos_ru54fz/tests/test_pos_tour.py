@@ -31,3 +31,45 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         self.start_tour(url, "OpticsFiscalReprintTour", login="pos_user")
         # Reprinting is a copy of the stored document: the register holds still one.
         self.assertEqual(self.emulator.documents(), {order.fiscal_key: 1})
+
+    def test_glasses_job_deposit_and_pickup(self):
+        self.start_fiscal_emulator()
+        partner = self.env["res.partner"].create(
+            {"name": "Glasses Customer", "email": "g@example.com"}
+        )
+        frame = self.env["product.product"].create(
+            {
+                "name": "Frame for job",
+                "available_in_pos": True,
+                "list_price": 12000.0,
+                "taxes_id": [(5, 0, 0)],
+            }
+        )
+        deposit = self.env["product.product"].create(
+            {
+                "name": "Glasses deposit",
+                "type": "service",
+                "available_in_pos": True,
+                "list_price": 0.0,
+                "taxes_id": [(5, 0, 0)],
+            }
+        )
+        self.main_pos_config.fiscal_deposit_product_id = deposit
+        job = self.env["mrp.production"].create(
+            {"product_id": frame.id, "product_qty": 1, "optics_partner_id": partner.id}
+        )
+        job.name = "Frame for job MO"
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        url = f"/pos/ui?config_id={self.main_pos_config.id}"
+        self.start_tour(url, "OpticsGlassesJobTour", login="pos_user")
+
+        orders = job.fiscal_pos_order_ids.sorted("id")
+        self.assertEqual(len(orders), 2)
+        deposit_order, pickup = orders
+        self.assertEqual(deposit_order._fiscal_receipt()["items"][0]["payment_method"], "advance")
+        receipt = pickup._fiscal_receipt()
+        self.assertEqual(
+            receipt["payments"], [{"type": 1, "sum": "7000.00"}, {"type": 2, "sum": "5000.00"}]
+        )
+        self.run_fiscal_cron()
+        self.assertEqual(orders.mapped("fiscal_state"), ["fiscalized", "fiscalized"])

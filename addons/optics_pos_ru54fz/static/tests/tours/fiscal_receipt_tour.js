@@ -57,3 +57,50 @@ registry.category("web_tour.tours").add("OpticsFiscalReprintTour", {
             },
         ].flat(),
 });
+
+function pickGlassesJob() {
+    return [
+        {
+            content: "open the customer's glasses jobs",
+            trigger: ".control-button.o_glasses_job_button",
+        },
+        {
+            content: "pick the job",
+            trigger: ".selection-item:contains('Frame for job')",
+        },
+    ];
+}
+
+// A deposit on a glasses job, then the pick-up that sets it off.
+registry.category("web_tour.tours").add("OpticsGlassesJobTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            ProductScreen.confirmOpeningPopup(),
+            ProductScreen.clickHomeCategory(),
+            ProductScreen.clickPartnerButton(),
+            ProductScreen.clickCustomer("Glasses Customer"),
+            pickGlassesJob(),
+            ProductScreen.addOrderline("Glasses deposit", "1", "5000"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.receiptIsThere(),
+            ReceiptScreen.clickNextOrder(),
+
+            ProductScreen.clickPartnerButton(),
+            ProductScreen.clickCustomer("Glasses Customer"),
+            ProductScreen.addOrderline("Frame for job", "1"),
+            pickGlassesJob(),
+            {
+                content: "the deposit is set off by a negative line",
+                trigger: ".order-container .orderline:has(.product-name:contains('Glasses deposit')):has(em.qty:contains('-1'))",
+                isCheck: true,
+            },
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.receiptIsThere(),
+        ].flat(),
+});
