@@ -84,16 +84,6 @@ class OpticsCase(TransactionCase):
             }
         )
 
-    def _skip_unless_unlink_works(self):
-        """The Odoo tree this suite was run against once had every ``.unlink()``
-        call in its mixins turned into ``.unlink`` (MailThread.unlink then never
-        deletes nor runs ondelete checks). Detect that instead of reporting a
-        false failure of our own code."""
-        probe = self._prescription()
-        probe.unlink()
-        if probe.exists():
-            self.skipTest("this Odoo's MailThread.unlink does not delete records (damaged tree)")
-
     def _prescription(self, **values):
         vals = {"partner_id": self.partner.id, "kind": "distance"}
         vals.update(values)

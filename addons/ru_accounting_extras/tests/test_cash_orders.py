@@ -94,6 +94,36 @@ class TestCashOrders(AccountTestInvoicingCommon):
             {self.store_a.cash_account_id: -400.0, self.equity: 400.0},
         )
 
+    def test_only_draft_cash_orders_and_transfers_can_be_deleted(self):
+        posted = self._order(self.store_a, "in", 700)
+        with self.assertRaises(UserError):
+            posted.unlink()
+        self.assertTrue(posted.exists())
+        transfer = self.env["ru.cash.transfer"].create(
+            {
+                "destination_type": "store",
+                "source_store_id": self.store_a.id,
+                "destination_store_id": self.store_b.id,
+                "amount": 100,
+                "date": DAY1,
+            }
+        )
+        transfer.action_post()
+        with self.assertRaises(UserError):
+            transfer.unlink()
+        self.assertTrue(transfer.exists())
+        draft = self.env["ru.cash.order"].create(
+            {
+                "order_type": "in",
+                "store_id": self.store_a.id,
+                "amount": 50,
+                "date": DAY1,
+                "counterpart_account_id": self.equity.id,
+            }
+        )
+        draft.unlink()
+        self.assertFalse(draft.exists())
+
     def test_transfer_between_stores_nets_the_transfer_account(self):
         self._order(self.store_a, "in", 5000)
         transfer = self.env["ru.cash.transfer"].create(
