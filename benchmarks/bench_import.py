@@ -1,9 +1,10 @@
 """Rows per second of the supplier catalogue import (connector_b) on real Odoo 17.
 
 Writes Windows-1251 ";" price lists of 10,000 and 100,000 rows, then for each
-one times the preview (dry run), the first run (creates every product) and a
-re-import of the same file (every row unchanged), sampling the process memory
-(RSS) while it works.
+one times the preview (dry run), the first run (creates every product), a
+re-import of the same file (every row unchanged) and a list with every price
+5 % higher (every row updated, under the confirmation limit), sampling the
+process memory (RSS) while it works.
 
     python benchmarks/bench_import.py --db himp_bench        # a DB with connector_b (kept)
     python benchmarks/bench_import.py --template base_db     # clone a DB that has account,
@@ -50,13 +51,14 @@ class PeakMemory:
         self._thread.join()
 
 
-def write_price_list(path, rows):
+def write_price_list(path, rows, price_factor=1.0):
     with open(path, "w", encoding="cp1251", newline="") as stream:
         writer = csv.writer(stream, delimiter=";")
         writer.writerow(["Код", "Название", "Цена без НДС", "НДС", "Наличие", "Срок"])
         for number in range(rows):
             writer.writerow([f"B-{number:06d}", f"Оправа тестовая № {number}",
-                             f"{1000 + number % 5000:,}".replace(",", " ") + ",50",
+                             f"{round((1000 + number % 5000) * price_factor):,}"
+                             .replace(",", " ") + ",50",
                              "20%", ("много", "мало", "нет", "-3", "12")[number % 5],
                              number % 30])
 
@@ -76,9 +78,11 @@ def create_database(args):
     return db
 
 
-def measure(env, profile, path):
+def measure(env, profile, path, update_path):
     with open(path, "rb") as stream:
         data = base64.b64encode(stream.read())
+    with open(update_path, "rb") as stream:
+        update_data = base64.b64encode(stream.read())
     figures = {}
     wizard = env["connector_b.import.wizard"].create({"profile_id": profile.id, "file": data,
                                                       "file_name": os.path.basename(path)})
@@ -100,6 +104,15 @@ def measure(env, profile, path):
     env.cr.commit()
     figures["re-import (preview + run)"] = time.perf_counter() - started
     assert again.rows_unchanged == again.rows_total, again.message
+    wizard = env["connector_b.import.wizard"].create({"profile_id": profile.id,
+                                                      "file": update_data,
+                                                      "file_name": "update.csv"})
+    started = time.perf_counter()
+    update = env["connector_b.run"].browse(wizard.action_preview()["res_id"])
+    update.action_run()
+    env.cr.commit()
+    figures["update (preview + run, +5%)"] = time.perf_counter() - started
+    assert update.rows_updated == update.rows_total, update.message
     return run.rows_total, created, figures
 
 
@@ -126,6 +139,8 @@ def main():
         for rows in (int(value) for value in args.rows.split(",")):
             path = os.path.join(folder, f"price-{rows}.csv")
             write_price_list(path, rows)
+            update_path = os.path.join(folder, f"update-{rows}.csv")
+            write_price_list(update_path, rows, price_factor=1.05)
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
                 env.company.catalogue_refuse_unsent = False
@@ -140,7 +155,7 @@ def main():
                 })
                 cr.commit()
                 with PeakMemory() as memory:
-                    total, created, figures = measure(env, profile, path)
+                    total, created, figures = measure(env, profile, path, update_path)
             size = os.path.getsize(path) / 2**20
             print(f"{rows} rows ({size:.1f} MB CSV, {created} products created), "
                   f"peak RSS {memory.peak:.0f} MB")

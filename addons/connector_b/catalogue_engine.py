@@ -78,6 +78,8 @@ class CatalogueImport:
     """One pass over a run's file; ``apply`` decides whether anything is written."""
 
     def __init__(self, run):
+        # Company-dependent values (costs) belong to the run's company, also in a cron.
+        run = run.with_company(run.company_id)
         self.run = run
         self.profile = run.profile_id
         self.env = run.env
@@ -203,19 +205,14 @@ class CatalogueImport:
         """Write the plans of one chunk; returns the templates whose prices may change."""
         creates = [plan for plan in plans if plan.action == "create"]
         if creates:
-            # A new product has no stock to revalue: skip stock_account's valuation entries.
-            templates = self.templates.with_context(disable_auto_svl=True).create(
-                [self._create_vals(plan) for plan in creates])
+            templates = self.templates.create([self._create_vals(plan) for plan in creates])
             costs = {}
             for plan, template in zip(creates, templates):
                 plan.template = template
                 if plan.seller_vals.get("price"):
                     costs[template.product_variant_id.id] = self._company_amount(
                         plan.seller_vals["price"], plan.seller_vals["currency_id"])
-            # The cost is company-dependent: one batch of properties instead of an
-            # inverse per product (what the ORM would do, minus its per-record queries).
-            self.env["ir.property"].sudo()._set_multi("standard_price", "product.product", costs)
-            templates.product_variant_id.invalidate_recordset(["standard_price"])
+            self.templates._catalogue_set_costs(costs)
         touched = self.templates.browse()
         pending_vals = []
         for plan in plans:

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ProductTemplate(models.Model):
@@ -14,6 +14,7 @@ class ProductTemplate(models.Model):
         company = self.env.company
         currency = company.currency_id
         today = fields.Date.context_today(self)
+        new_costs = {}
         for template in self:
             costs, retails = [], []
             for seller in template.seller_ids:
@@ -25,10 +26,29 @@ class ProductTemplate(models.Model):
                 if seller.catalogue_retail_price > 0:
                     retails.append(seller_currency._convert(
                         seller.catalogue_retail_price, currency, company, today))
-            vals = {}
-            if costs and currency.compare_amounts(min(costs), template.standard_price):
-                vals["standard_price"] = min(costs)
             if retails and currency.compare_amounts(min(retails), template.list_price):
-                vals["list_price"] = min(retails)
-            if vals:
-                template.write(vals)
+                template.write({"list_price": min(retails)})
+            if (costs and template.product_variant_count == 1
+                    and currency.compare_amounts(min(costs), template.standard_price)):
+                new_costs[template.product_variant_id.id] = min(costs)
+        self._catalogue_set_costs(new_costs)
+
+    @api.model
+    def _catalogue_set_costs(self, costs):
+        """Set costs ({variant id: cost}) of many products at once.
+
+        Products with stock in valuation go through Odoo's write, which books
+        the revaluation; for the others (most of a price list, and every new
+        product) there is nothing to revalue, so their costs are stored in one
+        batch of company properties instead of one inverse per product.
+        """
+        variants = self.env["product.product"].browse(list(costs))
+        revalued = variants.browse()
+        if "quantity_svl" in variants._fields:
+            revalued = variants.filtered(lambda variant: variant.quantity_svl > 0)
+        for variant in revalued:
+            variant.write({"standard_price": costs[variant.id]})
+        quiet = {variant.id: costs[variant.id] for variant in variants - revalued}
+        self.env["ir.property"].sudo()._set_multi("standard_price", "product.product", quiet)
+        (variants - revalued).invalidate_recordset(["standard_price"])
+        self.browse(variants.product_tmpl_id.ids).invalidate_recordset(["standard_price"])

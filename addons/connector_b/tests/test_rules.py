@@ -181,3 +181,27 @@ class TestRules(CatalogueCase):
         self.assertNotIn(foreign, Profile.with_user(self.account_manager).search([]))
         self.assertFalse(self.env["connector_b.run"].with_user(outsider).search(
             [("id", "=", run.id)]))
+
+    def test_cost_change_of_stocked_product_is_revalued(self):
+        if "stock.valuation.layer" not in self.env:
+            self.skipTest("stock_account is not installed: there is no valuation to book")
+        self.run_import(self.optika_profile, self.optika_file())
+        frame = self.seller(self.optika, "FR-1001").product_tmpl_id
+        variant = frame.product_variant_id
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company.id)], limit=1)
+        self.env["stock.quant"].with_context(inventory_mode=True).create({
+            "product_id": variant.id, "location_id": warehouse.lot_stock_id.id,
+            "inventory_quantity": 5,
+        }).action_apply_inventory()
+        self.assertEqual(variant.quantity_svl, 5)
+        rows = [list(row) for row in OPTIKA_ROWS]
+        rows[0][3] = 2695.0  # +10 %: under the limit, written at once
+        rows[1][3] = 3200.0  # no stock: stored without a valuation entry
+        self.run_import(self.optika_profile, self.optika_file(rows))
+        self.assertEqual(frame.standard_price, 2695.0)
+        self.assertEqual(variant.value_svl, 5 * 2695.0)
+        other = self.seller(self.optika, "FR-1002").product_tmpl_id
+        self.assertEqual(other.standard_price, 3200.0)
+        self.assertFalse(self.env["stock.valuation.layer"].search(
+            [("product_id", "=", other.product_variant_id.id)]))
