@@ -202,7 +202,7 @@ class CatalogueImport:
         return plans
 
     def apply(self, plans):
-        """Write the plans of one chunk; returns the templates whose prices may change."""
+        """Write the plans of one chunk, then the lowest-price rule on what changed."""
         creates = [plan for plan in plans if plan.action == "create"]
         if creates:
             templates = self.templates.create([self._create_vals(plan) for plan in creates])
@@ -213,7 +213,7 @@ class CatalogueImport:
                     costs[template.product_variant_id.id] = self._company_amount(
                         plan.seller_vals["price"], plan.seller_vals["currency_id"])
             self.templates._catalogue_set_costs(costs)
-        touched = self.templates.browse()
+        touched_ids = []
         pending_vals = []
         for plan in plans:
             if plan.action not in ("update", "pending"):
@@ -239,7 +239,7 @@ class CatalogueImport:
                     "change_field": target, "old_value": old, "new_value": new,
                     "change_percent": percent,
                 })
-            touched |= plan.template
+            touched_ids.append(plan.template.id)
         if pending_vals:
             Pending = self.env["connector_b.pending.change"].sudo()
             # A newer price from the same supplier replaces a request still waiting.
@@ -248,7 +248,7 @@ class CatalogueImport:
                                 ("change_field", "=", vals["change_field"]),
                                 ("state", "=", "pending")]).write({"state": "superseded"})
             Pending.create(pending_vals)
-        touched._catalogue_apply_lowest_prices()
+        self.templates.browse(touched_ids)._catalogue_apply_lowest_prices()
 
     def line_vals(self, plans, actions):
         """Report lines of a chunk; rejected ones are also kept to outlive a rollback."""
