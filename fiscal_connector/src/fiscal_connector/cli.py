@@ -65,6 +65,8 @@ def build_parser():
     drain = commands.add_parser("drain", help="send what is due, for a bounded time")
     drain.add_argument("--seconds", type=float, default=50.0, help="time bound (default 50)")
     drain.add_argument("--only", action="append", metavar="CODE", help="drain only these devices")
+    drain.add_argument("--processes", type=int, default=1, metavar="N",
+                       help="split the devices among N drainer processes (default 1)")
     dlq = commands.add_parser("dlq", help="dead letters")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
     dlq_list = dlq_commands.add_parser("list", help="list dead letters")
@@ -129,7 +131,8 @@ def cmd_status(args, conn):
 
 
 def cmd_drain(args, conn):
-    report = conn.drain(max_seconds=args.seconds, devices=args.only)
+    report = conn.drain(max_seconds=args.seconds, devices=args.only,
+                        processes=args.processes)
     lines = [f"drained in {report['seconds']}s: done={report['done']} dead={report['dead']} "
              f"unknown={report['unknown']} waiting={report['retry_wait']}"
              f"{'' if report['redis'] else ' (no Redis: local file locks)'}"]

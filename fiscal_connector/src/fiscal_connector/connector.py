@@ -1,14 +1,18 @@
 """The one facade the Odoo module (and the command line) use."""
 
+import dataclasses
+import json
 import logging
 import os
+import subprocess
+import sys
+import time
 
 import redis
-import requests
 
 from .backends import BACKENDS
 from .breaker import make_breaker
-from .drain import Drain
+from .drain import NOTIFY_EVERY, Drain, notify
 from .errors import FiscalError
 from .locks import LockManager
 from .outbox import Outbox
@@ -49,11 +53,19 @@ class Connector:
         body = Receipt.from_dict(receipt_dict).to_dict()
         return self.outbox.enqueue(key, device_code, body["operation"], body, after_key)
 
-    def drain(self, max_seconds=50, on_result=None, devices=None):
-        """Send what is due for at most `max_seconds`; on_result(key, state, result, error)."""
+    def drain(self, max_seconds=50, on_result=None, devices=None, processes=1):
+        """Send what is due for at most `max_seconds`; on_result(key, state, result, error).
+
+        processes > 1 splits the devices among that many drainer processes (a store
+        with many registers: one process is bound to one core by the GIL); each is a
+        normal drainer with its own device locks and atomic claims.
+        """
         codes = list(devices or self.devices)
         for code in codes:
             self._device(code)
+        if processes > 1 and len(codes) > 1:
+            return self._drain_in_processes(codes, min(processes, len(codes)), max_seconds,
+                                            on_result)
         redis_client = self._reachable_redis()
         breakers = self._breakers_for(codes, redis_client)
         locks = LockManager(self.outbox.path + ".locks", redis_client, self.config.redis_prefix,
@@ -62,6 +74,49 @@ class Connector:
         drain = Drain(self.config, self.outbox, backends, breakers, locks, max_seconds=max_seconds)
         report = drain.run(on_result)
         report["redis"] = redis_client is not None
+        return report
+
+    def _drain_in_processes(self, codes, processes, max_seconds, on_result):
+        started = time.monotonic()
+        config = dataclasses.asdict(self.config)
+        workers = []
+        for first in range(processes):
+            job = {"config": config, "max_seconds": max_seconds,
+                   "devices": [dataclasses.asdict(self.devices[code])
+                               for code in codes[first::processes]]}
+            worker = subprocess.Popen(  # noqa: S603 - our own module, no shell
+                [sys.executable, "-m", "fiscal_connector.worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            worker.stdin.write(json.dumps(job))
+            worker.stdin.close()
+            workers.append((worker, job["devices"]))
+        notified = 0
+        while any(worker.poll() is None for worker, _ in workers):
+            if on_result is not None:
+                notified += notify(self.outbox, on_result)
+            time.sleep(NOTIFY_EVERY)
+        report = {"done": 0, "dead": 0, "unknown": 0, "retry_wait": 0, "devices": {},
+                  "redis": False, "pids": []}
+        for worker, devices in workers:
+            output = worker.stdout.read()
+            worker.stdout.close()
+            if worker.wait() != 0:
+                _logger.error("Drainer process %s ended with code %s", worker.pid,
+                              worker.returncode)
+                failed = {"done": 0, "dead": 0, "unknown": 0, "retry_wait": 0, "lock": None,
+                          "breaker": "unknown", "skipped": "its drainer process failed"}
+                report["devices"].update({device["code"]: failed for device in devices})
+                continue
+            part = json.loads(output)
+            for name in ("done", "dead", "unknown", "retry_wait"):
+                report[name] += part[name]
+            report["devices"].update(part["devices"])
+            report["redis"] = report["redis"] or part["redis"]
+            report["pids"].append(part["pid"])
+        if on_result is not None:
+            notified += notify(self.outbox, on_result)
+        report.update(notified=notified, seconds=round(time.monotonic() - started, 3),
+                      processes=processes)
         return report
 
     def _breakers_for(self, codes, redis_client):
@@ -147,21 +202,8 @@ class Connector:
     def _backend(self, code):
         if code not in self._backends:
             device = self._device(code)
-            backend = BACKENDS[device.backend].from_config(device)
-            if isinstance(getattr(backend, "session", None), requests.Session):
-                _read_environment_once(backend.session, device.url)
-            self._backends[code] = backend
+            self._backends[code] = BACKENDS[device.backend].from_config(device)
         return self._backends[code]
-
-
-def _read_environment_once(session, url):
-    """requests reads proxy variables (and .netrc, CA bundle variables) from the
-    environment again on every call: a third of the drain's CPU. Read them once."""
-    session.proxies.update(requests.utils.get_environ_proxies(url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle and session.verify is True:
-        session.verify = bundle
-    session.trust_env = False
 
 
 def open_connector(config, devices):

@@ -26,7 +26,7 @@ from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
 
 _logger = logging.getLogger(__name__)
 
-_NOTIFY_EVERY = 0.1  # seconds between callback passes while devices drain
+NOTIFY_EVERY = 0.1  # seconds between callback passes while devices drain
 
 
 def backoff_delay(attempts, base, cap):
@@ -189,6 +189,7 @@ class Drain:
         workers = self.config.drain_workers or min(len(codes), 64) or 1
         try:
             devices, notified = self._run_devices(codes, workers, on_result)
+            self.outbox.checkpoint()
         finally:
             forget_owner(self.token)
         totals = {name: sum(report[name] for report in devices.values())
@@ -207,33 +208,34 @@ class Drain:
             try:
                 pending = set(futures)
                 while pending:
-                    finished, pending = concurrent.futures.wait(pending, timeout=_NOTIFY_EVERY)
+                    finished, pending = concurrent.futures.wait(pending, timeout=NOTIFY_EVERY)
                     for future in finished:
                         devices[futures[future]] = future.result()
                     if on_result is not None:
-                        notified += self.notify(on_result)
+                        notified += notify(self.outbox, on_result)
             finally:
                 self.stop.set()
                 timer.cancel()
         if on_result is not None:
-            notified += self.notify(on_result)
+            notified += notify(self.outbox, on_result)
         return devices, notified
 
-    def notify(self, on_result):
-        """Hand final states (done, dead) to the caller; mark each only after it returned."""
-        count = 0
-        while True:
-            rows = self.outbox.unnotified()
-            if not rows:
+
+def notify(outbox, on_result):
+    """Hand final states (done, dead) to the caller; mark each only after it returned."""
+    count = 0
+    while True:
+        rows = outbox.unnotified()
+        if not rows:
+            return count
+        for row in rows:
+            error = row["last_error"] if row["state"] == DEAD else None
+            try:
+                on_result(row["key"], row["state"], row["result"], error)
+            except Exception:  # noqa: BLE001 - the caller's bug must not stop the drain
+                _logger.exception("on_result failed for %s; it is offered again next drain",
+                                  row["key"])
                 return count
-            for row in rows:
-                error = row["last_error"] if row["state"] == DEAD else None
-                try:
-                    on_result(row["key"], row["state"], row["result"], error)
-                except Exception:  # noqa: BLE001 - the caller's bug must not stop the drain
-                    _logger.exception("on_result failed for %s; it is offered again next drain",
-                                      row["key"])
-                    return count
-                crashpoint("drain:after_callback")
-                self.outbox.mark_notified(row["id"], row["state"])
-                count += 1
+            crashpoint("drain:after_callback")
+            outbox.mark_notified(row["id"], row["state"])
+            count += 1

@@ -11,8 +11,6 @@ import threading
 from decimal import Decimal
 from urllib.parse import quote
 
-import requests
-
 from ..errors import PermanentBackendError, ReceiptValidationError, TransientBackendError
 from ..receipt import Receipt, build_fiscal_result, ffd, format_quantity
 from .base import (
@@ -21,10 +19,10 @@ from .base import (
     NOT_FOUND,
     PENDING,
     Backend,
+    HttpClient,
     Outcome,
     RecentMemo,
     config_value,
-    http_json,
 )
 
 TOKEN_ERRORS = (10, 11)
@@ -149,7 +147,7 @@ class AtolOnlineBackend(Backend):
         self.payment_address = payment_address
         self.timeout = float(timeout)
         self.source = source
-        self.session = requests.Session()
+        self.http = HttpClient(self.url, self.timeout)
         self._token = None
         self._token_lock = threading.Lock()
         self._uuids = RecentMemo()  # key -> uuid learned in this process
@@ -176,8 +174,8 @@ class AtolOnlineBackend(Backend):
 
     def _new_token(self):
         body = {"login": self.login, "pass": self._password, "source": self.source}
-        status, answer = http_json(self.session, "POST", self.url + "getToken", self.timeout,
-                                   "getToken", json=body)
+        status, answer = self.http.call("POST", self.url + "getToken", "getToken",
+                                        json_body=body)
         error = (answer or {}).get("error")
         if error:
             self._raise_for(error, "getToken", status)
@@ -196,8 +194,8 @@ class AtolOnlineBackend(Backend):
         """A call with the cached token; on error 10/11 one new token and one resend."""
 
         def send(token):
-            return http_json(
-                self.session, method, self.url + path, self.timeout, what,
+            return self.http.call(
+                method, self.url + path, what,
                 headers={"Token": token, "Content-Type": "application/json; charset=utf-8"},
                 **kwargs)
 
@@ -243,7 +241,7 @@ class AtolOnlineBackend(Backend):
         self._operations[key] = operation
         what = f"POST {operation} {key}"
         status, answer = self._call("POST", f"{quote(self.group_code)}/{operation}", what,
-                                    json=body)
+                                    json_body=body)
         error = (answer or {}).get("error")
         uuid = (answer or {}).get("uuid")
         if error and error.get("code") != DUPLICATE:
@@ -306,4 +304,4 @@ class AtolOnlineBackend(Backend):
         return f"ATOL Online: credentials accepted, group {self.group_code}"
 
     def close(self):
-        self.session.close()
+        self.http.close()

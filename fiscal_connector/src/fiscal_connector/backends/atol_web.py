@@ -10,9 +10,7 @@ import base64
 import time
 import uuid
 from decimal import Decimal
-from urllib.parse import quote
-
-import requests
+from urllib.parse import quote, urlencode
 
 from ..errors import PermanentBackendError, ReceiptValidationError, TransientBackendError
 from ..receipt import Receipt, build_fiscal_result, ffd
@@ -22,10 +20,10 @@ from .base import (
     NOT_FOUND,
     PENDING,
     Backend,
+    HttpClient,
     Outcome,
     RecentMemo,
     config_value,
-    http_json,
 )
 
 PENDING_STATUSES = ("wait", "inProgress", "blocked")
@@ -125,10 +123,8 @@ class AtolWebBackend(Backend):
         self.payment_address = payment_address
         self.location = location
         self.task_poll_interval = task_poll_interval
-        self.params = {"deviceID": device_id} if device_id else {}
-        self.session = requests.Session()
-        if login:
-            self.session.auth = (login, password)
+        self.query_string = f"?{urlencode({'deviceID': device_id})}" if device_id else ""
+        self.http = HttpClient(self.url, self.timeout, auth=(login, password) if login else None)
         self._operations = RecentMemo()  # key -> operation, for results read later
 
     @classmethod
@@ -145,8 +141,7 @@ class AtolWebBackend(Backend):
         )
 
     def _call(self, method, path, what, **kwargs):
-        status, body = http_json(self.session, method, self.url + path, self.timeout, what,
-                                 params=self.params, **kwargs)
+        status, body = self.http.call(method, self.url + path + self.query_string, what, **kwargs)
         if status in (401, 403):
             raise PermanentBackendError(
                 f"{what}: ATOL Web Server refused the credentials (HTTP {status}); "
@@ -172,7 +167,8 @@ class AtolWebBackend(Backend):
                 f"Receipt {key}: operation {operation} differs from the receipt's "
                 f"{receipt['operation']}")
         self._operations[key] = operation
-        status, answer = self._call("POST", "/api/v2/requests", f"POST request {key}", json=body)
+        status, answer = self._call("POST", "/api/v2/requests", f"POST request {key}",
+                                    json_body=body)
         if status in (200, 201):
             return self.query(key, operation)
         if status == 409:  # already there: read it, never send another
@@ -239,7 +235,7 @@ class AtolWebBackend(Backend):
             raise PermanentBackendError(f"Task {task} is not supported; use one of {TASKS}")
         key = str(uuid.uuid4())
         body = {"uuid": key, "request": [{"type": task, **(params or {})}]}
-        status, answer = self._call("POST", "/api/v2/requests", f"POST task {task}", json=body)
+        status, answer = self._call("POST", "/api/v2/requests", f"POST task {task}", json_body=body)
         if status not in (200, 201):
             code, text = _error_text(answer)
             raise PermanentBackendError(f"Task {task} rejected (HTTP {status}, code {code}): "
@@ -267,4 +263,4 @@ class AtolWebBackend(Backend):
                 + (f", BLOCKED: {queue.get('blockReason')}" if blocked else ""))
 
     def close(self):
-        self.session.close()
+        self.http.close()
