@@ -249,6 +249,9 @@ class FiscalDevice(models.Model):
         devices = self.sudo().with_context(active_test=False).search([])
         if not devices:
             return unsent
+        codes = {device._fiscal_code() for device in devices}
         with self._fiscal_connector(devices) as conn:
-            depth = sum(status.get("depth", 0) for status in conn.status().values())
+            # One outbox file may serve several databases: count this database's devices only.
+            statuses = conn.status()
+        depth = sum(statuses.get(code, {}).get("depth", 0) for code in codes)
         return unsent + max(0, depth - queued)
