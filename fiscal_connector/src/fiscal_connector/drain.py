@@ -189,7 +189,6 @@ class Drain:
         workers = self.config.drain_workers or min(len(codes), 64) or 1
         try:
             devices, notified = self._run_devices(codes, workers, on_result)
-            self.outbox.checkpoint()
         finally:
             forget_owner(self.token)
         totals = {name: sum(report[name] for report in devices.values())

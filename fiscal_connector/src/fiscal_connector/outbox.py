@@ -43,10 +43,6 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_\w+\.sql$")
 # A claim older than this is stale even if its drainer runs on another host: one
 # attempt is bounded by HTTP timeouts and the poll budget, far below it.
 STALE_CLAIM_SECONDS = 600
-# SQLite's default (1000 pages, 4 MB) made the committing enqueue copy the WAL back every
-# ~200 entries, a latency spike each time. The drain checkpoints instead (checkpoint());
-# this bound only applies when nobody drains.
-WAL_AUTOCHECKPOINT_PAGES = 8000
 
 
 def canonical_json(data):
@@ -128,7 +124,6 @@ class Outbox:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             return conn
         except sqlite3.Error as error:
             raise self._translate(error) from error
@@ -282,16 +277,6 @@ class Outbox:
             with self._guard:
                 self._connections.remove(conn)
             conn.close()
-
-    def checkpoint(self):
-        """Copy the WAL back into the database without blocking writers (the drain's job).
-
-        A failure (e.g. a full disk) is only logged: committed entries are safe in the WAL.
-        """
-        try:
-            self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as error:
-            _logger.warning("Outbox %s: WAL checkpoint failed (%s)", self.path, error)
 
     def close(self):
         with self._guard:

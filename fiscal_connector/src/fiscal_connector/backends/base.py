@@ -39,7 +39,7 @@ class FiscalResult:
     qr: str = ""  # t=...&s=...&fn=...&i=...&fp=...&n=...
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data):
@@ -126,6 +126,13 @@ class HttpClient:
         options = {"maxsize": 2, "cert_reqs": "CERT_REQUIRED", "ca_certs": bundle}
         self._pool = (urllib3.ProxyManager(proxy, **options) if proxy
                       else urllib3.PoolManager(**options))
+        # Without a proxy, calls to the backend's own origin go straight to its
+        # connection pool with the path: urllib3 need not parse the URL again.
+        parts = urlsplit(base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._origin_pool = None
+        if not proxy and parts.scheme in ("http", "https") and parts.hostname:
+            self._origin_pool = self._pool.connection_from_url(base_url)
 
     def call(self, method, url, what, json_body=None, headers=None):
         """One HTTP call; return (status, JSON object or None if empty).
@@ -143,9 +150,12 @@ class HttpClient:
         if json_body is not None:
             data = json.dumps(json_body, allow_nan=False).encode("utf-8")
             all_headers.setdefault("Content-Type", "application/json")
+        pool, target = self._pool, url
+        if self._origin_pool is not None and url.startswith(self._origin + "/"):
+            pool, target = self._origin_pool, url[len(self._origin):]
         try:
-            response = self._pool.urlopen(method, url, body=data, headers=all_headers,
-                                          timeout=self._timeout, retries=False, redirect=False)
+            response = pool.urlopen(method, target, body=data, headers=all_headers,
+                                    timeout=self._timeout, retries=False, redirect=False)
         except urllib3.exceptions.NewConnectionError as exc:  # a TimeoutError in urllib3 1.x
             raise TransientBackendError(
                 f"{what}: connection failed ({type(exc).__name__})") from None
