@@ -219,7 +219,11 @@ class PosOrder(models.Model):
     @api.model
     def _fiscal_trigger_cron(self):
         """Ask for a run of the drain cron now, unless a request for it is already due."""
-        cron = self.env.ref("optics_pos_ru54fz.ir_cron_fiscal_drain").sudo()
+        # The id through the cached xmlid lookup: env.ref() would also query the cron's existence.
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "optics_pos_ru54fz.ir_cron_fiscal_drain"
+        )
+        cron = self.env["ir.cron"].sudo().browse(cron_id)
         self.env.cr.execute(
             SQL(
                 "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
