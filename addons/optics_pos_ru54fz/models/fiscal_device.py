@@ -1,5 +1,6 @@
 import contextlib
 import os
+from datetime import datetime, timezone
 
 from fiscal_connector.errors import FiscalError
 from stdnum.ru import inn as ru_inn
@@ -86,7 +87,7 @@ class FiscalDevice(models.Model):
     )
     oldest_pending_age = fields.Char("Oldest Pending", compute="_compute_live_status")
     breaker_state = fields.Char("Circuit Breaker", compute="_compute_live_status")
-    last_success = fields.Char(compute="_compute_live_status")
+    last_success = fields.Datetime(compute="_compute_live_status")
     last_error = fields.Char(compute="_compute_live_status")
     dead_count = fields.Integer("Dead Letters", compute="_compute_live_status")
 
@@ -183,7 +184,12 @@ class FiscalDevice(models.Model):
             device.queue_depth = status.get("depth", 0)
             device.oldest_pending_age = self._format_age(status.get("oldest_pending_age"))
             device.breaker_state = status.get("breaker") or ""
-            device.last_success = str(status.get("last_success") or "")
+            success = status.get("last_success")  # epoch seconds in the outbox
+            device.last_success = (
+                datetime.fromtimestamp(success, timezone.utc).replace(tzinfo=None)
+                if success
+                else False
+            )
             device.last_error = str(status.get("last_error") or outbox_error)
             device.dead_count = (status.get("states") or {}).get("dead", 0)
 

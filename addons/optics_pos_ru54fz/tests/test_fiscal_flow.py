@@ -283,6 +283,7 @@ class TestFiscalFlow(FiscalPosCase):
         self.device.invalidate_recordset()
         self.assertEqual(self.device.queue_depth, 0)
         self.assertEqual(self.device.breaker_state, "closed")
+        self.assertTrue(self.device.last_success)
 
     def test_test_connection_failure_answers_quickly(self):
         down = self.create_fiscal_device(url="http://127.0.0.1:9/")
