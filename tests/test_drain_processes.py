@@ -62,3 +62,15 @@ def test_command_line_drain_with_processes(tmp_path, emulator_factory):
     assert f"done={len(keys)}" in done.stdout.splitlines()[0]
     assert_exactly_once(conn, keys, [server])
     conn.close()
+
+
+def test_many_devices_reports_larger_than_a_pipe(tmp_path, emulator_factory):
+    """1000 devices in 2 processes: each report (~72 KiB) is more than a pipe holds."""
+    server = emulator_factory("atol_web")
+    devices = [emulator_device(f"register-{n:04d}", server) for n in range(1000)]
+    conn = open_connector(fast_config(tmp_path / "outbox.sqlite", drain_workers=8), devices)
+    conn.enqueue("only-1", "register-0999", sample_receipt(1))
+    report = conn.drain(max_seconds=60, processes=2)
+    assert len(report["devices"]) == 1000 and len(report["pids"]) == 2
+    assert report["done"] == 1 and conn.entry("only-1")["state"] == "done"
+    conn.close()

@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import redis
@@ -84,22 +85,25 @@ class Connector:
             job = {"config": config, "max_seconds": max_seconds,
                    "devices": [dataclasses.asdict(self.devices[code])
                                for code in codes[first::processes]]}
+            # The report goes to a file: a pipe could fill up while no one reads it.
+            output = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
             worker = subprocess.Popen(  # noqa: S603 - our own module, no shell
                 [sys.executable, "-m", "fiscal_connector.worker"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                stdin=subprocess.PIPE, stdout=output, text=True)
             worker.stdin.write(json.dumps(job))
             worker.stdin.close()
-            workers.append((worker, job["devices"]))
+            workers.append((worker, output, job["devices"]))
         notified = 0
-        while any(worker.poll() is None for worker, _ in workers):
+        while any(worker.poll() is None for worker, _, _ in workers):
             if on_result is not None:
                 notified += notify(self.outbox, on_result)
             time.sleep(NOTIFY_EVERY)
         report = {"done": 0, "dead": 0, "unknown": 0, "retry_wait": 0, "devices": {},
                   "redis": False, "pids": []}
-        for worker, devices in workers:
-            output = worker.stdout.read()
-            worker.stdout.close()
+        for worker, output, devices in workers:
+            with output:
+                output.seek(0)
+                text = output.read()
             if worker.wait() != 0:
                 _logger.error("Drainer process %s ended with code %s", worker.pid,
                               worker.returncode)
@@ -107,7 +111,7 @@ class Connector:
                           "breaker": "unknown", "skipped": "its drainer process failed"}
                 report["devices"].update({device["code"]: failed for device in devices})
                 continue
-            part = json.loads(output)
+            part = json.loads(text)
             for name in ("done", "dead", "unknown", "retry_wait"):
                 report[name] += part[name]
             report["devices"].update(part["devices"])
