@@ -63,13 +63,6 @@ class FiscalPosCase(FiscalEmulatorMixin, TestPoSCommon):
     """A POS config wired to an emulated register, taxes of 22% and 10%, and exempt goods."""
 
     @classmethod
-    def _create_basic_config(cls):
-        # Odoo's helper means to free the cash journal first but calls `.unlink` without
-        # parentheses; without this the journal keeps two cash methods and the config is refused.
-        cls.company_data["default_journal_cash"].pos_payment_method_ids.unlink()
-        return super()._create_basic_config()
-
-    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # Fast retries: the emulator is on loopback and an outage is simulated, not waited for.
