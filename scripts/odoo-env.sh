@@ -16,6 +16,10 @@ else
         ODOO_ADDONS="$odoo_src/addons"
     fi
     ODOO_ADDONS="${ODOO_ADDONS:+$ODOO_ADDONS,}$ROOT/addons"
+    # Start Odoo through its launcher where there is one: in prefork mode Odoo
+    # re-runs sys.argv[0] for its gevent worker, which `python -m odoo` breaks.
+    ODOO_CMD=("$PY" -m odoo)
+    [ -f "$odoo_src/odoo-bin" ] && ODOO_CMD=("$PY" "$odoo_src/odoo-bin")
     # Odoo refuses the postgres superuser: it connects as the role odoo.conf names.
     psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'odoo'" | grep -q 1 \
         || psql -h 127.0.0.1 -U postgres -qc "CREATE ROLE odoo LOGIN CREATEDB"

@@ -12,8 +12,8 @@ fi
 db=$(sed -n 's/^db_name *= *//p' odoo.conf)
 if ! psql -h 127.0.0.1 -U odoo -lqt | cut -d'|' -f1 | grep -qw "$db"; then
     echo "creating database $db with demo data and the four modules"
-    "$PY" -m odoo -c odoo.conf --addons-path="$ODOO_ADDONS" -d "$db" -i "$OUR_MODULES" \
+    "${ODOO_CMD[@]}" -c odoo.conf --addons-path="$ODOO_ADDONS" -d "$db" -i "$OUR_MODULES" \
         --workers=0 --max-cron-threads=0 --stop-after-init
 fi
 echo "starting Odoo on http://127.0.0.1:$(sed -n 's/^http_port *= *//p' odoo.conf) (login admin / admin)"
-exec "$PY" -m odoo -c odoo.conf --addons-path="$ODOO_ADDONS" -d "$db"
+exec "${ODOO_CMD[@]}" -c odoo.conf --addons-path="$ODOO_ADDONS" -d "$db"

@@ -173,3 +173,15 @@ def test_purge_through_the_facade(connector_factory, atol_web_emulator):
     assert conn.purge() == 1 and conn.entry("k") is None
     assert conn.enqueue("k", "web", sample_receipt(1)) is False  # still idempotent
     assert atol_web_emulator.documents() == {"k": 1}
+
+
+def test_redis_gone_when_a_breaker_is_made_falls_back_to_this_process(
+        connector_factory, atol_web_emulator):
+    """Redis answered the drain's check, then died before the device's breaker was made."""
+    conn = connector_factory([emulator_device("web", atol_web_emulator)])
+    dead_redis = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
+    breakers = conn._breakers_for(["web"], dead_redis)  # noqa: SLF001 - the race, made certain
+    assert breakers["web"].current_state == "closed"
+    conn.enqueue("k", "web", sample_receipt(1))
+    conn.drain(max_seconds=10)
+    assert_exactly_once(conn, ["k"], [atol_web_emulator])

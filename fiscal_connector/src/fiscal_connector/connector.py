@@ -125,14 +125,21 @@ class Connector:
 
     def _breakers_for(self, codes, redis_client):
         """Each device's breaker: shared through Redis when it answers, else this process's."""
+        return {code: self._breaker(code, redis_client) for code in codes}
+
+    def _breaker(self, code, redis_client):
         kind = "redis" if redis_client is not None else "memory"
-        for code in codes:
-            if (code, kind) not in self._breakers:
+        if (code, kind) not in self._breakers:
+            try:
                 self._breakers[code, kind] = make_breaker(
                     code, self.config.breaker_fail_max, self.config.breaker_reset_timeout,
                     redis_client, self.config.redis_prefix,
                 )
-        return {code: self._breakers[code, kind] for code in codes}
+            except redis.RedisError as error:  # Redis went away since it last answered
+                _logger.warning("Redis unreachable for the breaker of %s (%s): this process "
+                                "keeps the breaker's state itself", code, error)
+                return self._breaker(code, None)
+        return self._breakers[code, kind]
 
     def _reachable_redis(self):
         if self._redis is None:
