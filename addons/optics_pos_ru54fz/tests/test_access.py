@@ -35,6 +35,18 @@ class TestFiscalAccess(FiscalPosCase):
             )
         self.assertNotIn("password", self.env["fiscal.device"].with_user(self.cashier).fields_get())
 
+    def test_cashier_reads_but_cannot_edit_prescriptions(self):
+        prescription = self.env["optics.prescription"].create(
+            {"partner_id": self.env["res.partner"].create({"name": "Rx customer"}).id,
+             "kind": "distance"}
+        )
+        as_cashier = prescription.with_user(self.cashier)
+        self.assertEqual(as_cashier.partner_id, prescription.partner_id)
+        with self.assertRaises(AccessError):
+            as_cashier.write({"sphere_od": -1.0})
+        with self.assertRaises(AccessError):
+            as_cashier.unlink()
+
     def test_fiscal_admin_manages_devices(self):
         device = self.device.with_user(self.fiscal_admin)
         self.assertEqual(device.password, "s3cret")
