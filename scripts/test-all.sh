@@ -76,6 +76,9 @@ else
     else
         echo "Odoo run problems (exit $rc, ${stats:-no test statistics}):"
         head -n 60 var/odoo-problems.txt
+        # Each ERROR/CRITICAL record in full, traceback included, so CI output explains itself.
+        echo "-- the error records in full:"
+        awk '/^[0-9]{4}-[0-9]{2}-[0-9]{2} / { keep = / (ERROR|CRITICAL) / } keep' "$log" | head -n 200
         record odoo FAIL "exit $rc, ${stats:-no tests ran}, $(wc -l < var/odoo-problems.txt) problem lines in $log"
     fi
     [ "${KEEP_TEST_DB:-0}" = 1 ] || dropdb -h 127.0.0.1 -U postgres --if-exists "$db"

@@ -2,6 +2,7 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -68,7 +69,7 @@ class TestPrescriptionFlow(OpticsCase):
         self.assertFalse(draft.exists())
 
     def test_expiry_rules_and_cron(self):
-        today = date.today()
+        today = fields.Date.context_today(self.env["optics.prescription"])
         adult = self._confirmed_prescription(date=today - relativedelta(months=25))
         self.assertEqual(adult.expiry_date, adult.date + relativedelta(months=24))
         child_partner = self.partner.copy({"optics_birthdate": today - relativedelta(years=9)})
