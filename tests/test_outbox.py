@@ -10,6 +10,7 @@ from fiscal_connector.locks import owner_id
 from fiscal_connector.outbox import Outbox
 
 from fiscal_connector import hlc
+from fiscal_connector import outbox as outbox_module
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def outbox(tmp_path):
 def test_pragmas_and_schema_version(outbox):
     conn = sqlite3.connect(outbox.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     own = outbox._conn()
     assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -46,18 +47,6 @@ def test_reference_must_exist_and_not_be_itself(outbox):
     with pytest.raises(OutboxError, match="itself"):
         outbox.enqueue("r1", "d1", "sell_refund", sample_receipt(1, "sell_refund"), "r1")
     assert outbox.entry("r1") is None
-
-
-def test_hlc_is_monotonic_when_the_clock_steps_back():
-    first = hlc.tick(0, now_millis=5000)
-    second = hlc.tick(first, now_millis=4000)  # wall clock went backwards
-    third = hlc.tick(second, now_millis=4000)
-    fourth = hlc.tick(third, now_millis=6000)
-    assert first < second < third < fourth
-    assert hlc.unpack(second) == (5000, 1)
-    full = hlc.pack(7000, hlc.LOGICAL_MAX)
-    assert hlc.unpack(hlc.tick(full, now_millis=7000)) == (7001, 0)
-    assert hlc.to_text(first).startswith("1970-01-01T00:00:05.000Z")
 
 
 def test_fifo_per_device_and_head_of_line(outbox):
@@ -187,4 +176,50 @@ def test_reopen_keeps_entries_and_hlc(tmp_path):
     box = Outbox(path)
     box.enqueue("k2", "d1", "sell", sample_receipt(2))
     assert box.entry("k2")["hlc"] > first
+    box.close()
+
+
+def test_queue_order_survives_a_wall_clock_stepping_back(outbox, monkeypatch):
+    for number, millis in enumerate((5000, 4000, 4000, 3000, 6000)):
+        monkeypatch.setattr(hlc, "wall_millis", lambda millis=millis: millis)
+        outbox.enqueue(f"k{number}", "d1", "sell", sample_receipt(number))
+    stamps = [hlc.unpack(outbox.entry(f"k{number}")["hlc"]) for number in range(5)]
+    # the counter carries the order while the clock is behind; the clock takes over again
+    assert stamps == [(5000, 0), (5000, 1), (5000, 2), (5000, 3), (6000, 0)]
+    assert outbox.entry("k0")["hlc_text"] == "1970-01-01T00:00:05.000Z/0"
+
+
+def test_full_logical_counter_carries_into_the_next_millisecond(tmp_path, monkeypatch):
+    box = Outbox(str(tmp_path / "outbox.sqlite"))
+    box._conn().execute(
+        "INSERT INTO entry (key, device, operation, body, body_hash, hlc, next_attempt_at, "
+        "created_at, updated_at) VALUES ('full', 'd1', 'sell', '{}', 'x', ?, 0, 0, 0)",
+        (hlc.pack(7000, hlc.LOGICAL_MAX),),
+    )
+    monkeypatch.setattr(hlc, "wall_millis", lambda: 7000)
+    box.enqueue("next", "d1", "sell", sample_receipt(1))
+    assert hlc.unpack(box.entry("next")["hlc"]) == (7001, 0)
+    box.close()
+
+
+def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
+    """A v1 file (clock kept in a meta row) upgrades and keeps its entries and order."""
+    path = tmp_path / "outbox.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(dict(outbox_module._migrations())[1])
+    conn.execute("PRAGMA user_version = 1")
+    stamp = hlc.pack(hlc.wall_millis() + 60_000, 0)  # written by a clock a minute ahead
+    conn.execute(
+        "INSERT INTO entry (key, device, operation, body, body_hash, hlc, next_attempt_at, "
+        "created_at, updated_at) VALUES ('old', 'd1', 'sell', '{}', 'x', ?, 0, 0, 0)",
+        (stamp,),
+    )
+    conn.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp,))
+    conn.commit()
+    conn.close()
+    box = Outbox(str(path))
+    assert box.entry("old")["hlc"] == stamp
+    box.enqueue("new", "d1", "sell", sample_receipt(1))
+    assert box.entry("new")["hlc"] > stamp
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0
     box.close()

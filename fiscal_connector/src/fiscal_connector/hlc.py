@@ -1,9 +1,11 @@
 """Hybrid logical clock for the outbox's FIFO order.
 
 A timestamp packs wall-clock milliseconds and a logical counter into one
-sortable integer. The outbox keeps the last one it issued and ticks it inside
-the enqueue transaction, so order survives restarts, several writer processes
-and a wall clock that steps backwards (the counter then carries the order).
+sortable integer. Inside the enqueue transaction the outbox stamps a new entry
+MAX(wall_stamp(), newest entry's stamp + 1): the wall clock while it moves on,
+otherwise the counter (which carries into the next millisecond when full). So
+order survives restarts, several writer processes and a wall clock that steps
+backwards.
 """
 
 import datetime
@@ -25,15 +27,9 @@ def wall_millis():
     return time.time_ns() // 1_000_000
 
 
-def tick(last, now_millis=None):
-    """Return the next timestamp after `last`, given the wall clock."""
-    now_millis = wall_millis() if now_millis is None else now_millis
-    last_millis, last_logical = unpack(last)
-    if now_millis > last_millis:
-        return pack(now_millis, 0)
-    if last_logical < LOGICAL_MAX:
-        return pack(last_millis, last_logical + 1)
-    return pack(last_millis + 1, 0)  # counter exhausted: borrow the next millisecond
+def wall_stamp():
+    """The wall clock now, as the smallest stamp of its millisecond."""
+    return pack(wall_millis(), 0)
 
 
 def to_text(stamp):

@@ -304,47 +304,51 @@ class Outbox:
         return created
 
     def _enqueue(self, tx, key, device, operation, text, digest, after_key, now):  # noqa: PLR0917
-        existing = tx.execute(
-            "SELECT device, body_hash, after_key FROM entry WHERE key = ?", (key,)
-        ).fetchone()
-        purged = None
-        if existing is None:
-            purged = tx.execute(
-                "SELECT device, body_hash FROM purged WHERE key = ?", (key,)
-            ).fetchone()
-        if existing is not None or purged is not None:
-            same = (existing or purged)["device"] == device and (
-                existing or purged
-            )["body_hash"] == digest
-            if existing is not None:
-                same = same and existing["after_key"] == after_key
-            if same:
-                return False
-            raise IdempotencyConflictError(
-                f"Key {key} is already queued with a different receipt, device or reference: "
-                "a changed document needs a new key (it would be a second fiscal document)"
-            )
         after_key = self._check_reference(tx, key, after_key)
-        live, clock = tx.execute(
-            "SELECT (SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'), "
-            "(SELECT value FROM meta WHERE name = 'hlc')"
+        # One statement on the common path: a new key, not purged, below capacity. The
+        # clock ticks from the newest entry's stamp: ids only grow while entries exist.
+        inserted = tx.execute(
+            "INSERT INTO entry (key, device, operation, body, body_hash, hlc, "
+            "next_attempt_at, after_key, created_at, updated_at) "
+            "SELECT :key, :device, :operation, :body, :digest, "
+            "MAX(:wall, COALESCE((SELECT hlc FROM entry ORDER BY id DESC LIMIT 1), 0) + 1), "
+            ":now, :after_key, :now, :now "
+            "WHERE NOT EXISTS (SELECT 1 FROM purged WHERE key = :key) "
+            "AND (SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done') < :limit "
+            "ON CONFLICT (key) DO NOTHING",
+            {"key": key, "device": device, "operation": operation, "body": text,
+             "digest": digest, "wall": hlc.wall_stamp(), "now": now, "after_key": after_key,
+             "limit": self.max_entries},
+        ).rowcount
+        if not inserted:
+            self._refuse_or_accept_again(tx, key, device, digest, after_key)
+            return False
+        crashpoint("enqueue:before_commit")
+        return True
+
+    def _refuse_or_accept_again(self, tx, key, device, digest, after_key):  # noqa: PLR0917
+        """Why nothing was inserted: the same entry again (fine), another one, or a full outbox."""
+        # A purged key keeps device and body hash only: its reference no longer matters.
+        existing = tx.execute(
+            "SELECT device, body_hash, after_key, 0 AS purged FROM entry WHERE key = ? "
+            "UNION ALL SELECT device, body_hash, NULL, 1 FROM purged WHERE key = ? LIMIT 1",
+            (key, key),
         ).fetchone()
-        if live >= self.max_entries:
+        if existing is None:
+            live = tx.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'"
+            ).fetchone()[0]
             raise OutboxFullError(
                 f"The outbox {self.path} holds {live} undelivered entries, its limit is "
                 f"{self.max_entries}: {key} was not queued. Check the devices "
                 "(`fiscal-connector status`), drain, or raise max_entries."
             )
-        stamp = hlc.tick(clock)
-        tx.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp,))
-        tx.execute(
-            "INSERT INTO entry (key, device, operation, body, body_hash, hlc, "
-            "next_attempt_at, after_key, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, device, operation, text, digest, stamp, now, after_key, now, now),
-        )
-        crashpoint("enqueue:before_commit")
-        return True
+        same = existing["device"] == device and existing["body_hash"] == digest
+        if not (same and (existing["purged"] or existing["after_key"] == after_key)):
+            raise IdempotencyConflictError(
+                f"Key {key} is already queued with a different receipt, device or reference: "
+                "a changed document needs a new key (it would be a second fiscal document)"
+            )
 
     @staticmethod
     def _check_reference(tx, key, after_key):
