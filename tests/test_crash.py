@@ -229,17 +229,25 @@ def test_kill_9_the_command_line(tmp_path, emulators, redis_prefix):
                                          "after_key": after_key}) + "\n"
                              for key, device, receipt, after_key in items))
     command = [sys.executable, "-m", "fiscal_connector.cli", "--config", str(config_file)]
-    kills = 0
-    for step, args in enumerate([["enqueue", str(lines)]] * 4 + [["drain", "--seconds", "20"]] * 8):
+    steps = [["enqueue", str(lines)], ["drain", "--seconds", "20"]]
+    kills = attempts = 0
+    runtime = 0.6  # of a command that ran to its end, on this machine
+    while kills < 5 and attempts < 40:  # enqueue and drain in turn, each killed at random
+        args = steps[attempts % 2]
+        attempts += 1
+        started = time.monotonic()
         process = subprocess.Popen(command + args, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        if step not in (3, 11):  # the last enqueue and the last drain run to their end
-            # Starting the command alone takes about 0.35 s: kills before 0.6 s mostly find
-            # it alive (in its imports or mid-work), so the count below is not left to luck.
-            time.sleep(random.uniform(0.1, 0.6))
-            process.kill()
-        kills += process.wait(60) == -signal.SIGKILL
+        time.sleep(random.uniform(0.1, runtime))
+        process.kill()
+        if process.wait(60) == -signal.SIGKILL:
+            kills += 1
+        else:  # it finished first: aim the next kills inside its running time
+            runtime = max(0.15, 0.9 * (time.monotonic() - started))
     assert kills >= 5
+    for args in steps:  # then an enqueue and a drain run to their end
+        assert subprocess.run(command + args, stdout=subprocess.DEVNULL, check=False,
+                              timeout=60).returncode == 0
     conn = open_connector(config, _devices(emulators))
     with conn:
         conn.drain(max_seconds=20, on_result=lambda *args: None)  # settle a kill's leftovers
