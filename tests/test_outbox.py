@@ -223,3 +223,15 @@ def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
     assert box.entry("new")["hlc"] > stamp
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0
     box.close()
+
+
+def test_refund_queued_again_after_its_sale_was_purged_is_the_same_entry(outbox):
+    outbox.enqueue("sale", "d1", "sell", sample_receipt(1))
+    refund = sample_receipt(1, "sell_refund")
+    outbox.enqueue("refund", "d2", "sell_refund", refund, "sale")
+    token = owner_id()
+    _, row = outbox.claim_head("d1", token, 0.05)
+    outbox.finish(row["id"], token, "done", result={"fd_number": 1})
+    assert outbox.purge(retention_days=-1) == 1
+    assert outbox.entry("refund")["after_key"] is None  # the sale is gone
+    assert outbox.enqueue("refund", "d2", "sell_refund", refund, "sale") is False
