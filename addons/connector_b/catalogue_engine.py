@@ -205,7 +205,11 @@ class CatalogueImport:
         """Write the plans of one chunk, then the lowest-price rule on what changed."""
         creates = [plan for plan in plans if plan.action == "create"]
         if creates:
-            templates = self.templates.create([self._create_vals(plan) for plan in creates])
+            # Odoo computes a new record's defaults one record at a time, some with a
+            # query each; they are the same for the whole chunk, so they come in once.
+            defaults = self.templates._add_missing_default_values({})
+            templates = self.templates.create(
+                [{**defaults, **self._create_vals(plan)} for plan in creates])
             costs = {}
             for plan, template in zip(creates, templates):
                 plan.template = template

@@ -43,12 +43,26 @@ class ProductTemplate(models.Model):
         batch of company properties instead of one inverse per product.
         """
         variants = self.env["product.product"].browse(list(costs))
-        revalued = variants.browse()
-        if "quantity_svl" in variants._fields:
-            revalued = variants.filtered(lambda variant: variant.quantity_svl > 0)
+        revalued = self._catalogue_in_valuation(variants)
         for variant in revalued:
             variant.write({"standard_price": costs[variant.id]})
         quiet = {variant.id: costs[variant.id] for variant in variants - revalued}
         self.env["ir.property"].sudo()._set_multi("standard_price", "product.product", quiet)
         (variants - revalued).invalidate_recordset(["standard_price"])
         self.browse(variants.product_tmpl_id.ids).invalidate_recordset(["standard_price"])
+
+    @api.model
+    def _catalogue_in_valuation(self, variants):
+        """The variants with stock in this company's valuation, in one grouped query.
+
+        Reading ``quantity_svl`` instead would also compute every product's
+        on-hand quantities, which costs more than the import itself.
+        """
+        if "stock.valuation.layer" not in self.env or not variants:
+            return variants.browse()
+        groups = self.env["stock.valuation.layer"].sudo()._read_group(
+            [("product_id", "in", variants.ids), ("company_id", "=", self.env.company.id)],
+            ["product_id"],
+            having=[("quantity:sum", ">", 0)],
+        )
+        return variants.browse([product.id for (product,) in groups])
