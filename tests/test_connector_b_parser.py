@@ -70,6 +70,13 @@ def test_bad_byte_pinned_to_its_line(tmp_path):
     assert caught.value.params["row"] == 8002
 
 
+def test_encoding_checked_in_steps_that_cut_characters():
+    text = ("Оправа ё\n" * 5).encode("utf-8")
+    assert parser.first_undecodable(text, "utf-8", step=3) is None
+    assert parser.first_undecodable(text + b"\xff" + text, "utf-8", step=3) == len(text)
+    assert parser.first_undecodable(b"ok\x98", "cp1251", step=2) == 2  # 0x98 is unassigned
+
+
 def test_wrong_encoding_named_in_profile(tmp_path):
     data = write_csv(tmp_path / "w.csv", ROWS, "cp1251")
     with pytest.raises(parser.ParseError) as caught:

@@ -59,11 +59,24 @@ def detect_encoding(data: bytes) -> str:
 
 def _is_utf8(data):
     # The whole file: Windows-1251 letters may first appear far below the header.
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return first_undecodable(data, "utf-8") is None
+
+
+def first_undecodable(data: bytes, encoding, step=1 << 20):
+    """Offset of the first byte that is not ``encoding`` text, or None.
+
+    Decoded a megabyte at a time and thrown away, so a large file is never
+    held a second time as text.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    for start in range(0, len(data), step):
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the last step
+        try:
+            decoder.decode(view[start:start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as error:
+            return start - pending + error.start
+    return None
 
 
 def detect_dialect(text_sample: str, delimiter=None, quotechar=None):
@@ -148,14 +161,12 @@ def _data_rows(numbered, first_data_row):
 
 
 def _csv_rows(data, encoding, delimiter, quotechar):
-    # Decoded at once (the size is capped upstream) so a bad byte is pinned to its line.
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ParseError("bad_encoding", encoding=encoding, row=line) from error
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
-                        quotechar=quotechar, strict=False)
+    bad = first_undecodable(data, encoding)
+    if bad is not None:  # before the first row, so nothing of a bad file is ever used
+        raise ParseError("bad_encoding", encoding=encoding, row=data.count(b"\n", 0, bad) + 1)
+    # Decoded while read: the text of the whole file is never in memory at once.
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter, quotechar=quotechar, strict=False)
     number = 0
     try:
         for number, values in enumerate(reader, start=1):

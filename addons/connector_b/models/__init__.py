@@ -4,6 +4,7 @@ from . import (
     connector_b_profile_line,
     connector_b_run,
     connector_b_run_line,
+    ir_attachment,
     product_supplierinfo,
     product_template,
     res_company,

@@ -79,6 +79,16 @@ class TestSupplierFiles(CatalogueCase):
         self.assertEqual(self.product_by_barcode("4600000000053").seller_ids.catalogue_stock, 3)
         self.assertEqual(self.product_by_barcode("4600000000060").seller_ids.catalogue_stock, 0)
 
+    def test_run_keeps_its_file_unindexed(self):
+        run = self.run_import(self.linza_profile, self.linza_file())
+        with open(self.linza_file(), "rb") as stream:
+            self.assertEqual(run.attachment_id.raw, stream.read())
+        self.assertEqual(run.attachment_id.mimetype, "text/csv")
+        self.assertFalse(run.attachment_id.index_content)
+        # other text attachments are still indexed as Odoo does
+        other = self.env["ir.attachment"].create({"name": "note.txt", "raw": b"lens stock"})
+        self.assertEqual(other.index_content, "lens stock")
+
     def test_csv_retail_and_wholesale_vat_fraction_negative_stock(self):
         run = self.run_import(self.access_profile, self.access_file())
         self.assertEqual(run.state, "done", run.message)
