@@ -15,6 +15,7 @@ _logger = logging.getLogger(__name__)
 PREVIEW_ACTIONS = ("create", "update", "pending", "reject")
 # A background job hands over to a fresh cron call after this long.
 BACKGROUND_SECONDS = 240
+REPORT_SLICE = 5000
 
 
 class RolledBack(Exception):
@@ -120,7 +121,11 @@ class ConnectorBRun(models.Model):
         return max(self.company_id.catalogue_chunk_size or 1000, 1)
 
     def _reset_counts(self, **extra):
-        self.line_ids.sudo().unlink()
+        # A previous pass may have left a report line per row: deleted a slice at a
+        # time, as one unlink of 100,000 lines alone takes about 60 MB.
+        Line = self.env["connector_b.run.line"].sudo()
+        while lines := Line.search([("run_id", "in", self.ids)], limit=REPORT_SLICE):
+            lines.unlink()
         self.write({"rows_done": 0, "rows_created": 0, "rows_updated": 0, "rows_unchanged": 0,
                     "rows_ignored": 0, "rows_rejected": 0, "rows_pending": 0, **extra})
 
