@@ -43,6 +43,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_\w+\.sql$")
 # A claim older than this is stale even if its drainer runs on another host: one
 # attempt is bounded by HTTP timeouts and the poll budget, far below it.
 STALE_CLAIM_SECONDS = 600
+# Entries not yet done (dead letters included), from the per-device counters.
+_UNDELIVERED = "SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'"
 
 
 def canonical_json(data):
@@ -314,7 +316,7 @@ class Outbox:
             "MAX(:wall, COALESCE((SELECT hlc FROM entry ORDER BY id DESC LIMIT 1), 0) + 1), "
             ":now, :after_key, :now, :now "
             "WHERE NOT EXISTS (SELECT 1 FROM purged WHERE key = :key) "
-            "AND (SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done') < :limit "
+            f"AND ({_UNDELIVERED}) < :limit "
             "ON CONFLICT (key) DO NOTHING",
             {"key": key, "device": device, "operation": operation, "body": text,
              "digest": digest, "wall": hlc.wall_stamp(), "now": now, "after_key": after_key,
@@ -326,7 +328,7 @@ class Outbox:
         crashpoint("enqueue:before_commit")
         return True
 
-    def _refuse_or_accept_again(self, tx, key, device, digest, after_key):  # noqa: PLR0917
+    def _refuse_or_accept_again(self, tx, key, device, digest, after_key):
         """Why nothing was inserted: the same entry again (fine), another one, or a full outbox."""
         # A purged key keeps device and body hash only: its reference no longer matters.
         existing = tx.execute(
@@ -335,9 +337,7 @@ class Outbox:
             (key, key),
         ).fetchone()
         if existing is None:
-            live = tx.execute(
-                "SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done'"
-            ).fetchone()[0]
+            live = tx.execute(_UNDELIVERED).fetchone()[0]
             raise OutboxFullError(
                 f"The outbox {self.path} holds {live} undelivered entries, its limit is "
                 f"{self.max_entries}: {key} was not queued. Check the devices "
