@@ -85,6 +85,11 @@ class TestSupplierFiles(CatalogueCase):
             self.assertEqual(run.attachment_id.raw, stream.read())
         self.assertEqual(run.attachment_id.mimetype, "text/csv")
         self.assertFalse(run.attachment_id.index_content)
+        # the upload waiting in the wizard is not type-guessed (a damaged workbook would warn)
+        upload = self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", "connector_b.import.wizard"), ("res_field", "=", "file")],
+            order="id desc", limit=1)
+        self.assertEqual(upload.mimetype, "application/octet-stream")
         # other text attachments are still indexed as Odoo does
         other = self.env["ir.attachment"].create({"name": "note.txt", "raw": b"lens stock"})
         self.assertEqual(other.index_content, "lens stock")
