@@ -1,16 +1,16 @@
 import base64
-import io
 import logging
 import re
 import threading
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pytz
-import qrcode
 from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
+from fiscal_connector.qr import qr_png
+from fiscal_connector.receipt import format_money, format_quantity, price_lines
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -38,32 +38,6 @@ OUTBOX_DEAD = "dead"
 def _money(value):
     """Odoo's float amount as exact kopecks."""
     return Decimal(repr(value)).quantize(KOPECK)
-
-
-def _positions(amount, quantity):
-    """Price, quantity and sum of one line so that price x quantity == sum to the kopeck.
-
-    A discount can leave a unit price with fractions of a kopeck: the line is
-    then split into quantity - 1 units at the rounded price and one unit
-    carrying the remainder, the usual way registers print it.
-    """
-    price = (amount / quantity).quantize(KOPECK, ROUND_HALF_UP)
-    if (
-        (price * quantity).quantize(KOPECK, ROUND_HALF_UP) == amount
-        or quantity <= 1
-        or quantity % 1
-    ):
-        return [{"price": str(price), "quantity": str(quantity), "sum": str(amount)}]
-    rest = quantity - 1
-    first = (price * rest).quantize(KOPECK)
-    return [
-        {"price": str(price), "quantity": str(rest), "sum": str(first)},
-        {
-            "price": str(amount - first),
-            "quantity": str(Decimal("1.000")),
-            "sum": str(amount - first),
-        },
-    ]
 
 
 def _auto_commit(env):
@@ -147,8 +121,7 @@ class PosOrder(models.Model):
         result = super(PosOrder, self.with_context(fiscal_paid_orders=paid)).create_from_ui(
             orders, draft
         )
-        if paid:
-            self.browse(paid)._fiscal_assign_key()
+        if paid and self.browse(paid)._fiscal_assign_key():
             self._fiscal_trigger_cron()
         return result
 
@@ -157,8 +130,7 @@ class PosOrder(models.Model):
         collected = self.env.context.get("fiscal_paid_orders")
         if collected is not None:
             collected.extend(self.ids)
-        else:
-            self._fiscal_assign_key()
+        elif self._fiscal_assign_key():
             self._fiscal_trigger_cron()
         return result
 
@@ -172,6 +144,7 @@ class PosOrder(models.Model):
         One UPDATE for all the orders, skipping any whose key a twin already holds
         (the till sent one order twice): this runs inside create_from_ui, whose speed
         must stay that of plain POS. The UNIQUE constraint stays the last guard.
+        Returns the ids of the orders that got their key.
         """
         rows, keys = [], {}
         for order in self:
@@ -184,7 +157,7 @@ class PosOrder(models.Model):
                 rows.append(SQL("(%s, %s, %s, %s)", order.id, key, operation, device.id))
             keys[order] = key
         if not keys:
-            return
+            return set()
         self.env.cr.execute(
             SQL(
                 """UPDATE pos_order o
@@ -215,6 +188,7 @@ class PosOrder(models.Model):
                     ),
                 }
             )
+        return assigned
 
     @api.model
     def _fiscal_trigger_cron(self):
@@ -296,7 +270,11 @@ class PosOrder(models.Model):
                 ],
                 "measure": self._fiscal_measure(line),
             }
-            items += [{**common, **position} for position in _positions(amount, quantity)]
+            items += [
+                {**common, "price": format_money(price), "quantity": format_quantity(qty),
+                 "sum": format_money(line_sum)}
+                for price, qty, line_sum in price_lines(quantity, amount)
+            ]
         return items, setoff
 
     def _fiscal_check_setoff(self, setoff):
@@ -515,19 +493,13 @@ class PosOrder(models.Model):
         self._fiscal_trigger_cron()
         return True
 
-    def action_fiscal_sync_now(self):
-        self._fiscal_trigger_cron()
-        return True
-
     # ------------------------------------------------------------------
     # What the POS shows
     # ------------------------------------------------------------------
     def _fiscal_qr_image(self):
         if not self.fiscal_qr:
             return False
-        buffer = io.BytesIO()
-        qrcode.make(self.fiscal_qr, box_size=4, border=2).save(buffer, format="PNG")
-        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        return "data:image/png;base64," + base64.b64encode(qr_png(self.fiscal_qr)).decode()
 
     def _fiscal_info_for_ui(self):
         self.ensure_one()

@@ -171,10 +171,7 @@ class PosSession(models.Model):
         )
 
     def action_fiscal_sync_now(self):
-        self.env["pos.order"]._fiscal_trigger_cron()
-        return self.config_id.fiscal_device_id._notify(
-            _("Sending receipts"), _("The fiscal queue will be processed within a minute."), "info"
-        )
+        return self.config_id.fiscal_device_id.action_sync_now()
 
     def action_view_fiscal_orders(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("point_of_sale.action_pos_pos_form")

@@ -1,6 +1,6 @@
 import json
 import os
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from odoo.tests import tagged
 
@@ -242,6 +242,22 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(total, Decimal(repr(order.amount_total)).quantize(Decimal("0.01")))
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+
+    def test_cheap_lines_with_discounts_keep_every_line_rule(self):
+        """Each item's sum is its price x quantity to the kopeck, never negative."""
+        cloth = self.create_product("Cleaning cloth", self.categ_basic, 0.02,
+                                    tax_ids=self.tax10.ids)
+        orders = self.sell(self.ui_order([(cloth, 10, 25.0)]), self.ui_order([(cloth, 150, 66.0)]))
+        for order in orders:
+            items = order._fiscal_receipt()["items"]
+            for item in items:
+                price, quantity = Decimal(item["price"]), Decimal(item["quantity"])
+                self.assertGreaterEqual(price, 0, items)
+                self.assertEqual((price * quantity).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                                 Decimal(item["sum"]), items)
+        self.run_fiscal_cron()
+        self.assertEqual(orders.mapped("fiscal_state"), ["fiscalized"] * 2,
+                         orders.mapped("fiscal_error"))
 
     def test_session_shift_and_z_report(self):
         session = self.pos_session
