@@ -118,6 +118,8 @@ def test_errors_are_clear(tmp_path):
                                                        status=1).stderr
     (tmp_path / "junk.sqlite").write_bytes(b"junk" * 2000)
     assert "damaged" in run("--outbox", str(tmp_path / "junk.sqlite"), "status", status=1).stderr
+    refused = run("--outbox", str(tmp_path / "o.sqlite"), "drain", "--processes", "0", status=2)
+    assert "--processes: must be 1 or more" in refused.stderr
 
 
 def test_emulator_command_serves_until_terminated(tmp_path):

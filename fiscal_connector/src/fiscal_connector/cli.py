@@ -45,6 +45,13 @@ def _device_option(text):
     return DeviceConfig(code, backend, url)
 
 
+def _process_count(text):
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return count
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="fiscal-connector",
@@ -65,7 +72,7 @@ def build_parser():
     drain = commands.add_parser("drain", help="send what is due, for a bounded time")
     drain.add_argument("--seconds", type=float, default=50.0, help="time bound (default 50)")
     drain.add_argument("--only", action="append", metavar="CODE", help="drain only these devices")
-    drain.add_argument("--processes", type=int, default=1, metavar="N",
+    drain.add_argument("--processes", type=_process_count, default=1, metavar="N",
                        help="split the devices among N drainer processes (default 1)")
     dlq = commands.add_parser("dlq", help="dead letters")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")

@@ -256,7 +256,7 @@ class Outbox:
                         )
                     tx.execute("RELEASE operation")
         except Exception as error:  # noqa: BLE001 - the commit failed: so did every operation
-            error = self._translate(error) if isinstance(error, sqlite3.Error) else error
+            # already an OutboxError: _transaction translates what SQLite raises
             for slot in batch:
                 slot["error"] = error
         finally:
