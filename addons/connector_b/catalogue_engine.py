@@ -114,12 +114,6 @@ class CatalogueImport:
         for line in self.profile.line_ids:
             kind, destination, name = TARGETS[line.target]
             model = self._model_of(destination)
-            names = name if isinstance(name, tuple) else (name,)
-            missing = [fname for fname in names if fname not in model._fields]
-            if missing and destination != "seller":
-                raise UserError(_("The profile maps %(target)s, but products have no such "
-                                  "field here (is Optics Core installed?).",
-                                  target=line.target))
             columns.append(parser.Column(
                 target=line.target, kind=kind, header=(line.column_name or "").strip(),
                 value_map=parser.parse_word_map(line.value_map),
@@ -128,13 +122,14 @@ class CatalogueImport:
                 choices=self._choices(model, name) if kind == "choice" else {},
             ))
         if self.key_target not in {column.target for column in columns}:
+            keys = dict(self.profile._fields["match_key"]._description_selection(self.env))
             raise UserError(_("The profile matches products by %(key)s but has no column "
-                              "for it.", key=self.key_target))
+                              "for it.", key=keys[self.profile.match_key]))
         return columns
 
     def _model_of(self, destination):
-        return {"template": self.templates, "seller": self.sellers}.get(
-            destination, self.env.get("optics.lens.range", self.templates))
+        return {"template": self.templates, "seller": self.sellers,
+                "range": self.env["optics.lens.range"]}[destination]
 
     def _choices(self, model, name):
         """Selection keys and their labels (English and the user's language)."""

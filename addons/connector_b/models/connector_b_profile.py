@@ -137,7 +137,7 @@ class ConnectorBProfile(models.Model):
         if any(profile.price_jump_percent < 0 for profile in self):
             raise ValidationError(_("The price jump limit cannot be negative."))
 
-    @api.constrains("vat_rates", "default_vat")
+    @api.constrains("vat_rates", "default_vat", "vat_exempt_words")
     def _check_vat_rates(self):
         for profile in self:
             options = profile._parser_options()

@@ -256,8 +256,13 @@ class ConnectorBRun(models.Model):
         return True
 
     def _fail(self, reason):
+        if self.next_row:  # a background job has committed the chunks before this row
+            message = _("Stopped at row %(row)s; the rows before it were written: %(reason)s",
+                        row=self.next_row, reason=reason)
+        else:
+            message = _("Nothing was written: %(reason)s", reason=reason)
         self.write({"state": "failed", "date_finished": fields.Datetime.now(),
-                    "message": _("Nothing was written: %(reason)s", reason=reason)})
+                    "message": message})
 
     def _finish(self, importer):
         self._store_counts(importer, state="done", date_finished=fields.Datetime.now(),
@@ -279,7 +284,8 @@ class ConnectorBRun(models.Model):
         """Advance one run; False when the time budget ran out before it finished."""
         self.ensure_one()
         try:
-            self._check_fiscal_queue()
+            if not self.next_row:  # once rows are written, stopping halfway would be worse
+                self._check_fiscal_queue()
             if not self.validated and not self.skip_bad_rows:
                 importer = self._preview()
                 if importer.counts["reject"]:

@@ -50,6 +50,12 @@ class TestBrokenInputs(CatalogueCase):
         self.assertRefused(self.optika_profile, self.optika_file(rows, header),
                            "Columns missing from the file: Цена закупки")
 
+    def test_profile_without_a_column_for_its_match_key(self):
+        self.linza_profile.match_key = "default_code"
+        self.assertRefused(self.linza_profile, self.linza_file(),
+                           "The profile matches products by Internal reference but has no "
+                           "column for it.")
+
     def test_text_in_price_column(self):
         rows = [list(row) for row in LINZA_ROWS]
         rows[1][3] = "по запросу"

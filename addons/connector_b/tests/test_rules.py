@@ -1,6 +1,6 @@
 import base64
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import ACCESS_ROWS, LINZA_ROWS, OPTIKA_ROWS, CatalogueCase
@@ -166,6 +166,24 @@ class TestRules(CatalogueCase):
         self.assertEqual((run.state, run.rows_created, run.rows_done, run.progress),
                          ("done", 3, 3, 100.0))
         self.assertEqual(len(run.line_ids.filtered(lambda line: line.action == "create")), 3)
+
+    def test_background_job_failing_halfway_says_what_was_written(self):
+        self.company.catalogue_chunk_size = 1
+        run = self.preview(self.access_profile, self.access_file())
+        run.action_run_background()
+        self.assertFalse(run._background_step(deadline=0.001))
+        run.attachment_id.raw = b""  # the file is gone when the job resumes
+        self.env["connector_b.run"]._cron_process_runs()
+        self.assertEqual((run.state, run.rows_created), ("failed", 1))
+        self.assertEqual(run.message, "Stopped at row 3; the rows before it were written: "
+                                      "The file is empty.")
+
+    def test_default_vat_must_stay_readable_when_the_no_vat_words_change(self):
+        profile = self.access_profile
+        profile.default_vat = "без НДС"
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            profile.vat_exempt_words = "не облагается"
+        self.assertEqual(profile.default_vat, "без НДС")
 
     def test_profiles_and_runs_of_another_company_are_hidden(self):
         other = self.env["res.company"].create({"name": "Другая сеть оптик"})
