@@ -118,19 +118,6 @@ class PosSession(models.Model):
             newly_flagged._ru_notify_z_mismatch()
         return result
 
-    @api.model
-    def _ru_cron_notify_z_mismatch(self):
-        """Fiscal totals may change after the Z report (late receipts): catch those too."""
-        flagged = self.search([("ru_z_mismatch", "=", True)])
-        warned = self.env["mail.activity"].search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "in", flagged.ids),
-                ("summary", "=", _("Z report mismatch")),
-            ]
-        )
-        flagged.filtered(lambda s: s.id not in set(warned.mapped("res_id")))._ru_notify_z_mismatch()
-
     def _ru_notify_z_mismatch(self):
         """One warning activity per point of sale manager of the session's company."""
         if not self:
