@@ -469,9 +469,12 @@ class OpticsPrescription(models.Model):
         ) + [("company_id", "in", [False, self.company_id.id])]
 
     def _matching_lens_ranges(self, eye, min_diameter=0):
-        ranges = self.env["optics.lens.range"]
-        return ranges.search(
-            self._lens_range_domain(eye, min_diameter), order=ranges._power_search_order
+        self.ensure_one()
+        return self.env["optics.lens.range"].search_for_power(
+            *self._lens_power(eye),
+            optics_kind=self._lens_kind(),
+            min_diameter=min_diameter,
+            company=self.company_id,
         )
 
     def _action_lens_ranges(self, eye):
