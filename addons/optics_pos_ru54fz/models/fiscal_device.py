@@ -19,15 +19,16 @@ TAXATION_SYSTEMS = [
     ("patent", "Patent"),
 ]
 
-# Connector policy read from system parameters (data, not code): name -> (type, default).
+# Connector policy read from system parameters (data, not code): name -> default,
+# whose type is the parameter's.
 CONNECTOR_PARAMS = {
-    "max_entries": (int, 100000),
-    "retention_days": (int, 30),
-    "max_attempts": (int, 20),
-    "backoff_base": (float, 1.0),
-    "backoff_cap": (float, 300.0),
-    "breaker_fail_max": (int, 5),
-    "breaker_reset_timeout": (float, 30.0),
+    "max_entries": 100000,
+    "retention_days": 30,
+    "max_attempts": 20,
+    "backoff_base": 1.0,
+    "backoff_cap": 300.0,
+    "breaker_fail_max": 5,
+    "breaker_reset_timeout": 30.0,
 }
 PARAM_PREFIX = "optics_pos_ru54fz."
 
@@ -127,11 +128,8 @@ class FiscalDevice(models.Model):
 
     @api.model
     def _fiscal_connector_config(self):
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        policy = {
-            name: cast(get_param(PARAM_PREFIX + name, default))
-            for name, (cast, default) in CONNECTOR_PARAMS.items()
-        }
+        fiscal_param = self.env["pos.order"]._fiscal_param
+        policy = {name: fiscal_param(name, default) for name, default in CONNECTOR_PARAMS.items()}
         path = self._fiscal_outbox_path()
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return ConnectorConfig(path, redis_url=config.get("fiscal_redis_url") or None, **policy)

@@ -16,6 +16,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 
+from .fiscal_device import PARAM_PREFIX
 from .pos_payment_method import FISCAL_PAYMENT_CODES
 from .product_template import PAYMENT_OBJECT_CODES
 
@@ -302,7 +303,7 @@ class PosOrder(models.Model):
     def _fiscal_payments(self, sign, setoff):
         by_type = defaultdict(Decimal)
         for payment in self.payment_ids:
-            kind = payment.payment_method_id.fiscal_payment_type or "electronic"
+            kind = payment.payment_method_id._fiscal_kind()
             by_type[FISCAL_PAYMENT_CODES[kind]] += _money(payment.amount) * sign
         if setoff:
             by_type[FISCAL_PAYMENT_CODES["prepayment"]] += setoff
@@ -352,7 +353,7 @@ class PosOrder(models.Model):
     @api.model
     def _fiscal_param(self, name, default):
         return type(default)(
-            self.env["ir.config_parameter"].sudo().get_param(f"optics_pos_ru54fz.{name}", default)
+            self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + name, default)
         )
 
     @api.model
@@ -440,9 +441,10 @@ class PosOrder(models.Model):
         """(cash, electronic) of the document, signed like the order's amounts."""
         cash = electronic = 0.0
         for payment in self.payment_ids:
-            if payment.payment_method_id.fiscal_payment_type == "cash":
+            kind = payment.payment_method_id._fiscal_kind()
+            if kind == "cash":
                 cash += payment.amount
-            elif payment.payment_method_id.fiscal_payment_type == "electronic":
+            elif kind == "electronic":
                 electronic += payment.amount
         return self.currency_id.round(cash), self.currency_id.round(electronic)
 
@@ -475,7 +477,7 @@ class PosOrder(models.Model):
         if not devices:
             return 0
         with devices._fiscal_connector(devices) as conn:
-            return conn.purge(self._fiscal_param("retention_days", 30))
+            return conn.purge()  # the retention of the connector's settings
 
     def action_fiscal_retry(self):
         """Send failed orders again (fiscal administrators), after the cause was fixed."""

@@ -32,3 +32,8 @@ class PosPaymentMethod(models.Model):
         by_type = {"cash": "cash", "bank": "electronic", "pay_later": "credit"}
         for method in self:
             method.fiscal_payment_type = by_type.get(method.type, "electronic")
+
+    def _fiscal_kind(self):
+        """The receipt's payment type; a method left blank pays electronically."""
+        self.ensure_one()
+        return self.fiscal_payment_type or "electronic"

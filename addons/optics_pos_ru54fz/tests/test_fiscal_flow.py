@@ -259,6 +259,18 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(orders.mapped("fiscal_state"), ["fiscalized"] * 2,
                          orders.mapped("fiscal_error"))
 
+    def test_method_without_fiscal_type_counts_as_electronic_everywhere(self):
+        # Left blank in the settings (POS forbids the edit while this test's session is open).
+        self.env.cr.execute(
+            "UPDATE pos_payment_method SET fiscal_payment_type = NULL WHERE id = %s",
+            [self.bank_pm1.id],
+        )
+        self.bank_pm1.invalidate_recordset(["fiscal_payment_type"])
+        (order,) = self.sell(self.ui_order([(self.lens, 1)], payments=[(self.bank_pm1, 4500.0)]))
+        self.assertEqual(order._fiscal_receipt()["payments"], [{"type": 1, "sum": "4500.00"}])
+        self.run_fiscal_cron()
+        self.assertEqual((order.fiscal_cash_amount, order.fiscal_electronic_amount), (0.0, 4500.0))
+
     def test_session_shift_and_z_report(self):
         session = self.pos_session
         self.assertTrue(session.fiscal_shift_opened_at)
