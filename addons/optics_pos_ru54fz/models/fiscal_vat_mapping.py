@@ -61,9 +61,13 @@ class FiscalVatMapping(models.Model):
                 )
 
     @api.model
-    def _vat_code_for_taxes(self, taxes, company):
-        """VAT code for the taxes of one receipt line; ValidationError when ambiguous."""
-        mappings = self.search(["|", ("company_id", "=", False), ("company_id", "=", company.id)])
+    def _for_company(self, company):
+        return self.search(["|", ("company_id", "=", False), ("company_id", "=", company.id)])
+
+    def _vat_code_for_taxes(self, taxes):
+        """VAT code of one receipt line's taxes among these mappings; ValidationError when
+        a tax is unmapped or the line would carry two rates."""
+        mappings = self
         codes = set()
         for tax in taxes.flatten_taxes_hierarchy():
             listed = mappings.filtered(lambda m, t=tax: t in m.tax_ids)

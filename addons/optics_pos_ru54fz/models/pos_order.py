@@ -242,7 +242,7 @@ class PosOrder(models.Model):
     def _fiscal_items(self, sign):
         """Receipt items and the deposit set off by this order (Decimal, positive)."""
         deposit_product = self.config_id.fiscal_deposit_product_id
-        vat_mapping = self.env["fiscal.vat.mapping"]
+        vat_mappings = self.env["fiscal.vat.mapping"]._for_company(self.company_id)
         items, setoff = [], Decimal(0)
         for line in self.lines:
             amount = _money(line.price_subtotal_incl) * sign
@@ -262,9 +262,7 @@ class PosOrder(models.Model):
                 continue
             common = {
                 "name": (line.full_product_name or line.product_id.display_name)[:128],
-                "vat": vat_mapping._vat_code_for_taxes(
-                    line.tax_ids_after_fiscal_position, self.company_id
-                ),
+                "vat": vat_mappings._vat_code_for_taxes(line.tax_ids_after_fiscal_position),
                 "payment_method": "advance" if is_deposit else "full_payment",
                 "payment_object": PAYMENT_OBJECT_CODES[
                     "payment" if is_deposit else line.product_id.fiscal_payment_object or "goods"
@@ -538,10 +536,7 @@ class PosOrder(models.Model):
     @api.model
     def optics_jobs_for_ui(self, partner_id):
         """Open glasses jobs of a customer, with the deposits still to set off (for the till)."""
-        jobs = self.env["mrp.production"].sudo()
-        if "optics_partner_id" not in jobs._fields:
-            return []
-        jobs = jobs.search(
+        jobs = self.env["mrp.production"].sudo().search(
             [("optics_partner_id", "=", partner_id), ("state", "not in", ("cancel",))],
             order="id desc",
             limit=20,
