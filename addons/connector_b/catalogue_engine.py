@@ -20,6 +20,7 @@ from .models.connector_b_profile_line import TARGETS
 KEY_TARGETS = {"supplier_code": "supplier_code", "barcode": "barcode",
                "default_code": "default_code"}
 PRICE_TARGETS = ("purchase_price", "retail_price")
+ROW_ACTIONS = ("create", "update", "unchanged", "ignored", "reject", "pending")
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True,
          "mail_create_nosubscribe": True}
 
@@ -98,8 +99,12 @@ class CatalogueImport:
         self.rates = {}
         self.uoms = {}
         self.counts = Counter()
-        self.rows_seen = 0
         self.rejected_lines = []
+
+    @property
+    def rows_seen(self):
+        """Rows planned so far: each gets exactly one action."""
+        return sum(self.counts[action] for action in ROW_ACTIONS)
 
     def error_message(self, error):
         """The sentence for a ``catalogue_parser.ParseError``, in the user's language."""
@@ -139,7 +144,7 @@ class CatalogueImport:
                 model.with_context(lang=lang).env)
             for key, label in selection:
                 choices[key.lower()] = key
-                choices[" ".join(str(label).lower().split())] = key
+                choices[parser.fold(label)] = key
         return choices
 
     def table(self):
@@ -191,7 +196,6 @@ class CatalogueImport:
             if plan.errors:
                 plan.action = "reject"
             self.counts[plan.action] += 1
-            self.rows_seen += 1
             if plan.pending:
                 self.counts["pending_changes"] += len(plan.pending)
         return plans

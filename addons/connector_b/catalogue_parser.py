@@ -200,6 +200,11 @@ def _xlsx_rows(data, sheet):
         book.close()
 
 
+def fold(value) -> str:
+    """Lower case with runs of spaces made one: how words, headers and choices compare."""
+    return " ".join(str(value if value is not None else "").lower().split())
+
+
 def _header_text(value):
     return " ".join(str(value).split()) if value is not None else ""
 
@@ -254,7 +259,7 @@ def parse_vat(value, exempt_words, allowed_rates, decimal_separator=None) -> str
     "20%", "0.20", "0,2", "20", "НДС 20%" give "20"; any of ``exempt_words``
     ("без НДС") gives "none". Rates outside ``allowed_rates`` are refused.
     """
-    text = " ".join(str(value if value is not None else "").lower().split())
+    text = fold(value)
     if text in exempt_words:
         return "none"
     if not isinstance(value, int | float | Decimal):
@@ -278,7 +283,7 @@ def parse_vat(value, exempt_words, allowed_rates, decimal_separator=None) -> str
 
 def parse_stock(value, words, decimal_separator=None) -> Decimal:
     """Supplier stock: a number (negative means none), "> 10", or a word from ``words``."""
-    text = " ".join(str(value if value is not None else "").lower().split())
+    text = fold(value)
     if text in words:
         return parse_decimal(words[text])
     if isinstance(value, str):
@@ -332,7 +337,7 @@ def parse_word_map(text) -> dict:
         if "=" not in line:
             continue
         word, value = line.rsplit("=", 1)
-        word = " ".join(word.lower().split())
+        word = fold(word)
         if word:
             mapping[word] = value.strip()
     return mapping
@@ -378,12 +383,12 @@ def bind_columns(header, columns):
     """Find each column's header (case and spacing ignored); raise for missing ones."""
     positions = {}
     for index, title in enumerate(header):
-        positions.setdefault(" ".join(title.lower().split()), index)
+        positions.setdefault(fold(title), index)
     missing = []
     for column in columns:
         if not column.header:
             continue
-        index = positions.get(" ".join(column.header.lower().split()))
+        index = positions.get(fold(column.header))
         if index is None:
             missing.append(column.header)
         column.index = -1 if index is None else index
@@ -401,7 +406,7 @@ def convert_row(values, columns, options):
         if not _present(raw):
             raw = column.default or None
         if raw is not None and column.value_map:
-            raw = column.value_map.get(" ".join(str(raw).lower().split()), raw)
+            raw = column.value_map.get(fold(raw), raw)
         if not _present(raw):
             if column.required:
                 errors.append((column.target, ParseError("required")))
@@ -415,7 +420,7 @@ def convert_row(values, columns, options):
 
 def _convert(raw, column, options):
     if column.kind == "choice":
-        key = column.choices.get(" ".join(str(raw).lower().split()))
+        key = column.choices.get(fold(raw))
         if key is None:
             raise ParseError("bad_choice", value=str(raw),
                              choices=", ".join(sorted(set(column.choices.values()))))

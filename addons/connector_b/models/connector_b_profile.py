@@ -163,7 +163,7 @@ class ConnectorBProfile(models.Model):
         return parser.Options(
             decimal_separator=SEPARATORS.get(self.decimal_separator, ""),
             exempt_words=frozenset(
-                " ".join(word.lower().split())
+                parser.fold(word)
                 for word in (self.vat_exempt_words or "").splitlines() if word.strip()
             ),
             allowed_rates=frozenset(rates),
