@@ -6,9 +6,11 @@ real emulators over HTTP (fixtures_emulators).
 """
 
 import dataclasses
+import importlib.util
 import json
 import socket
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -18,6 +20,15 @@ from fiscal_connector import ConnectorConfig, open_connector
 pytest_plugins = ["fixtures_emulators"]
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def load_addon_module(addon, filename):
+    """A module of an addon that does not import Odoo, loaded from its file."""
+    path = Path(__file__).resolve().parents[1] / "addons" / addon / filename
+    spec = importlib.util.spec_from_file_location(f"{addon}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port():

@@ -19,7 +19,7 @@ state: dedup and FD numbering survive), ``.age_shift(hours)``,
 ``.expire_tokens()`` (Online) and ``.device_config(timeout=2.0)`` (a dict for
 ``Backend.from_config`` / the facade's DeviceConfig).
 
-Helpers: ``sample_receipt(operation, total_kopecks, **changes)`` (a valid
+Helpers: ``receipt_for_total(operation, total_kopecks, **changes)`` (a valid
 canonical receipt) and ``settle(backend, key, receipt)`` (drive a key to DONE
 or FAILED the way a drain does, retrying transient errors by query).
 """
@@ -60,7 +60,7 @@ def atol_online_emulator(emulator_factory):
     return emulator_factory("atol_online")
 
 
-def sample_receipt(operation="sell", total_kopecks=1249998, **changes):
+def receipt_for_total(operation="sell", total_kopecks=1249998, **changes):
     """A valid canonical receipt (public test company) for `total_kopecks`."""
     price = Decimal(total_kopecks) / 100
     data = {

@@ -7,7 +7,7 @@ from fiscal_connector.backends import BACKENDS, AtolWebBackend
 from fiscal_connector.backends.atol_web import render_task
 from fiscal_connector.backends.base import DONE, FAILED, NOT_FOUND, PENDING
 from fiscal_connector.errors import PermanentBackendError, TransientBackendError
-from fixtures_emulators import sample_receipt
+from fixtures_emulators import receipt_for_total
 
 CLIENT_TIMEOUT = 0.4
 
@@ -19,7 +19,7 @@ def backend_for(server, **overrides):
 
 def test_sale_is_fiscalized_with_a_consistent_result(atol_web_emulator):
     backend = backend_for(atol_web_emulator)
-    receipt = sample_receipt(total_kopecks=1249998)
+    receipt = receipt_for_total(total_kopecks=1249998)
     outcome = backend.submit("order-1-sell", "sell", receipt)
     assert outcome.state == DONE
     result = outcome.result
@@ -33,7 +33,7 @@ def test_sale_is_fiscalized_with_a_consistent_result(atol_web_emulator):
                          f"{result.datetime[11:13]}{result.datetime[14:16]}&s=12499.98"
                          f"&fn={result.fn_number}&i=2&fp={result.fiscal_sign}&n=1")
     refund = backend.submit("order-1-refund", "sell_refund",
-                            sample_receipt("sell_refund", total_kopecks=1249998)).result
+                            receipt_for_total("sell_refund", total_kopecks=1249998)).result
     assert (refund.fd_number, refund.receipt_number, refund.operation_type) == (3, 2, 2)
     assert atol_web_emulator.documents() == {"order-1-sell": 1, "order-1-refund": 1}
     held = atol_web_emulator.report()["documents"][0]
@@ -43,14 +43,14 @@ def test_sale_is_fiscalized_with_a_consistent_result(atol_web_emulator):
 def test_status_goes_wait_then_ready(emulator_factory):
     server = emulator_factory("atol_web", pending_polls=2)
     backend = backend_for(server)
-    assert backend.submit("k-wait", "sell", sample_receipt()).state == PENDING  # poll 1: wait
+    assert backend.submit("k-wait", "sell", receipt_for_total()).state == PENDING  # poll 1: wait
     assert backend.query("k-wait", "sell").state == PENDING  # poll 2: inProgress
     outcome = backend.query("k-wait", "sell")
     assert outcome.state == DONE and outcome.result.fd_number == 2
 
 
 def test_duplicate_uuid_is_adopted_not_sent_twice(atol_web_emulator):
-    receipt = sample_receipt()
+    receipt = receipt_for_total()
     first = backend_for(atol_web_emulator).submit("dup-1", "sell", receipt)
     again = backend_for(atol_web_emulator).submit("dup-1", "sell", receipt)  # 409 -> GET
     assert again == first
@@ -73,8 +73,8 @@ def test_latency_beyond_the_timeout_is_transient(emulator_factory):
 def test_blocked_task_holds_the_queue_then_settles_as_ready(atol_web_emulator):
     atol_web_emulator.set_faults(blocked=1, blocked_polls=1)
     backend = backend_for(atol_web_emulator)
-    assert backend.submit("blocked-1", "sell", sample_receipt()).state == PENDING
-    assert backend.submit("behind-1", "sell", sample_receipt()).state == PENDING  # accepted
+    assert backend.submit("blocked-1", "sell", receipt_for_total()).state == PENDING
+    assert backend.submit("behind-1", "sell", receipt_for_total()).state == PENDING  # accepted
     assert "BLOCKED" in backend.ping()
     assert backend.query("behind-1", "sell").state == PENDING  # the queue waits
     assert backend.query("blocked-1", "sell").state == DONE
@@ -86,7 +86,7 @@ def test_blocked_task_holds_the_queue_then_settles_as_ready(atol_web_emulator):
 def test_blocked_task_that_never_reached_the_fn_fails(atol_web_emulator):
     atol_web_emulator.set_faults(blocked_fail=1, blocked_polls=1)
     backend = backend_for(atol_web_emulator)
-    assert backend.submit("lost-fn-1", "sell", sample_receipt()).state == PENDING
+    assert backend.submit("lost-fn-1", "sell", receipt_for_total()).state == PENDING
     outcome = backend.query("lost-fn-1", "sell")
     assert outcome.state == FAILED and "code 4" in outcome.error
     assert atol_web_emulator.documents() == {"lost-fn-1": 0}
@@ -94,7 +94,7 @@ def test_blocked_task_that_never_reached_the_fn_fails(atol_web_emulator):
 
 def test_register_error_is_a_final_failure(atol_web_emulator):
     atol_web_emulator.set_faults(fail=1)
-    outcome = backend_for(atol_web_emulator).submit("fail-1", "sell", sample_receipt())
+    outcome = backend_for(atol_web_emulator).submit("fail-1", "sell", receipt_for_total())
     assert outcome.state == FAILED and "234" in outcome.error
     assert atol_web_emulator.documents() == {"fail-1": 0}
 
@@ -102,14 +102,14 @@ def test_register_error_is_a_final_failure(atol_web_emulator):
 def test_requests_the_server_refuses_are_permanent(atol_web_emulator):
     backend = backend_for(atol_web_emulator)
     with pytest.raises(PermanentBackendError, match="HTTP 400"):
-        backend.submit("", "sell", sample_receipt())  # no uuid: 400
+        backend.submit("", "sell", receipt_for_total())  # no uuid: 400
     with pytest.raises(PermanentBackendError, match="Invalid receipt bad-1: total"):
-        backend.submit("bad-1", "sell", sample_receipt(total="1.00"))
+        backend.submit("bad-1", "sell", receipt_for_total(total="1.00"))
     with pytest.raises(PermanentBackendError, match="not the register's INN"):
         backend_for(atol_web_emulator, company_inn="7707083893").submit(
-            "inn-1", "sell", sample_receipt())
+            "inn-1", "sell", receipt_for_total())
     with pytest.raises(PermanentBackendError, match="differs from the receipt's"):
-        backend.submit("op-1", "buy", sample_receipt())
+        backend.submit("op-1", "buy", receipt_for_total())
     assert atol_web_emulator.documents() == {}
 
 
@@ -118,7 +118,7 @@ def test_wrong_credentials_are_permanent_and_never_shown(emulator_factory):
     assert backend_for(server).ping().startswith("ATOL Web Server")
     backend = backend_for(server, password="s3cret-Wrong")
     with pytest.raises(PermanentBackendError) as error:
-        backend.submit("auth-1", "sell", sample_receipt())
+        backend.submit("auth-1", "sell", receipt_for_total())
     assert "refused the credentials" in str(error.value)
     server.stop()
     with pytest.raises(TransientBackendError) as down:
@@ -129,10 +129,10 @@ def test_wrong_credentials_are_permanent_and_never_shown(emulator_factory):
 
 def test_emulator_restart_keeps_dedup_and_numbering(atol_web_emulator):
     backend = backend_for(atol_web_emulator)
-    first = backend.submit("r-1", "sell", sample_receipt())
+    first = backend.submit("r-1", "sell", receipt_for_total())
     atol_web_emulator.restart()
-    assert backend.submit("r-1", "sell", sample_receipt()) == first
-    second = backend.submit("r-2", "sell", sample_receipt())
+    assert backend.submit("r-1", "sell", receipt_for_total()) == first
+    second = backend.submit("r-2", "sell", receipt_for_total())
     assert second.result.fd_number == first.result.fd_number + 1
     assert second.result.fn_number == first.result.fn_number
     assert atol_web_emulator.documents() == {"r-1": 1, "r-2": 1}
@@ -144,28 +144,28 @@ def test_shift_tasks_and_24_hour_limit(atol_web_emulator):
     opened = backend.run_task("openShift")["fiscalParams"]
     with pytest.raises(PermanentBackendError, match="already open"):
         backend.run_task("openShift")
-    backend.submit("s-1", "sell", sample_receipt(total_kopecks=1000))
-    backend.submit("s-2", "sell_refund", sample_receipt("sell_refund", total_kopecks=400))
+    backend.submit("s-1", "sell", receipt_for_total(total_kopecks=1000))
+    backend.submit("s-2", "sell_refund", receipt_for_total("sell_refund", total_kopecks=400))
     totals = backend.run_task("reportX")["shiftTotals"]
     assert totals["operations"] == {"sell": "10.00", "sell_refund": "4.00"}
     atol_web_emulator.age_shift(25)
     assert backend.run_task("getShiftStatus")["shiftStatus"]["state"] == "expired"
-    late = backend.submit("s-3", "sell", sample_receipt())
+    late = backend.submit("s-3", "sell", receipt_for_total())
     assert late.state == FAILED and "68" in late.error
     closed = backend.run_task("closeShift")
     assert closed["fiscalParams"]["shiftNumber"] == opened["shiftNumber"]
     assert closed["shiftTotals"]["receiptsCount"] == 2
     with pytest.raises(PermanentBackendError, match="73"):
         backend.run_task("closeShift")
-    assert backend.submit("s-4", "sell", sample_receipt()).result.shift_number == 2
+    assert backend.submit("s-4", "sell", receipt_for_total()).result.shift_number == 2
     with pytest.raises(PermanentBackendError, match="not supported"):
         backend.run_task("formatFn")
 
 
 def test_rendering_is_deterministic_and_complete():
-    receipt = sample_receipt("sell_correction", cashier={"name": "Petrov", "inn": "500100732259"},
-                             client={"phone": "+79991234567", "name": "OOO Vector",
-                                     "inn": "7707083893"})
+    receipt = receipt_for_total(
+        "sell_correction", cashier={"name": "Petrov", "inn": "500100732259"},
+        client={"phone": "+79991234567", "name": "OOO Vector", "inn": "7707083893"})
     receipt["items"][0].update(payment_object=33, mark_code="0104600439931256215abc")
     backend = AtolWebBackend("http://127.0.0.1:1", payment_address="Moscow, Tverskaya 1")
     first = json.dumps(backend.render("key-1", receipt))

@@ -8,7 +8,7 @@ from fiscal_connector.backends import BACKENDS
 from fiscal_connector.backends.base import DONE, NOT_FOUND, RecentMemo
 from fiscal_connector.errors import PermanentBackendError, TransientBackendError
 from fiscal_connector.receipt import OPERATIONS
-from fixtures_emulators import sample_receipt, settle
+from fixtures_emulators import receipt_for_total, settle
 
 CLIENT_TIMEOUT = 0.4
 KINDS = list(BACKENDS)
@@ -30,7 +30,7 @@ def test_fault_on_submit_is_transient_and_resolved_by_query(emulator_and_backend
                                                             stored):
     server, backend = emulator_and_backend
     server.set_faults(**{fault: 1}, timeout_seconds=CLIENT_TIMEOUT * 2)
-    receipt = sample_receipt()
+    receipt = receipt_for_total()
     with pytest.raises(TransientBackendError) as error:
         backend.submit("fault-1", "sell", receipt)
     assert "fault-1" in str(error.value)
@@ -45,7 +45,7 @@ def test_fault_on_submit_is_transient_and_resolved_by_query(emulator_and_backend
 @pytest.mark.parametrize("fault", ["reset", "error_5xx", "lost", "malformed"])
 def test_fault_on_status_query_is_transient(emulator_and_backend, fault):
     server, backend = emulator_and_backend
-    done = backend.submit("q-1", "sell", sample_receipt())
+    done = backend.submit("q-1", "sell", receipt_for_total())
     server.set_faults(**{fault: 1})
     with pytest.raises(TransientBackendError):
         backend.query("q-1", "sell")
@@ -57,7 +57,7 @@ def test_mixed_faults_over_many_receipts_give_exactly_once(emulator_and_backend)
     server.set_faults(reset=3, error_5xx=3, timeout=2, lost=3, malformed=3, pending_polls=1,
                       timeout_seconds=CLIENT_TIMEOUT * 2)
     keys = [f"mixed-{index}" for index in range(12)]
-    results = [settle(backend, key, sample_receipt(total_kopecks=100 + index)).result
+    results = [settle(backend, key, receipt_for_total(total_kopecks=100 + index)).result
                for index, key in enumerate(keys)]
     assert server.documents() == dict.fromkeys(keys, 1)
     numbers = [result.fd_number for result in results]
@@ -72,13 +72,13 @@ def test_unreachable_backend_is_transient(emulator_and_backend):
     server, backend = emulator_and_backend
     server.stop()
     with pytest.raises(TransientBackendError, match="connection failed"):
-        backend.submit("down-1", "sell", sample_receipt())
+        backend.submit("down-1", "sell", receipt_for_total())
 
 
 def test_keys_with_reserved_characters_are_found_again(emulator_and_backend):
     server, backend = emulator_and_backend
     key = "pos.order/6f1c?x=1#a b:sell"
-    receipt = sample_receipt()
+    receipt = receipt_for_total()
     first = backend.submit(key, "sell", receipt)
     assert backend.query(key, "sell", receipt) == first
     assert server.documents() == {key: 1}
@@ -89,7 +89,7 @@ def test_keys_with_reserved_characters_are_found_again(emulator_and_backend):
 def test_an_invalid_device_url_is_a_configuration_error(emulator_factory, kind, url):
     config = {**emulator_factory(kind).device_config(), "url": url}
     with pytest.raises(PermanentBackendError, match="device URL is not a valid"):
-        BACKENDS[kind].from_config(config).submit("url-1", "sell", sample_receipt())
+        BACKENDS[kind].from_config(config).submit("url-1", "sell", receipt_for_total())
 
 
 def test_what_a_backend_remembers_is_bounded():
@@ -107,7 +107,7 @@ def test_all_eight_operations_are_fiscalized_with_their_type(emulator_and_backen
     server, backend = emulator_and_backend
     types = {}
     for operation in OPERATIONS:
-        outcome = backend.submit(f"op-{operation}", operation, sample_receipt(operation))
+        outcome = backend.submit(f"op-{operation}", operation, receipt_for_total(operation))
         assert outcome.state == DONE, (operation, outcome)
         types[operation] = outcome.result.operation_type
         assert outcome.result.qr.endswith(f"&n={types[operation]}")

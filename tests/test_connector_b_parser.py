@@ -2,20 +2,16 @@
 
 import codecs
 import csv
-import importlib.util
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import load_addon_module
 from hypothesis import given
 from hypothesis import strategies as st
 
-SOURCE = Path(__file__).resolve().parents[1] / "addons" / "connector_b" / "catalogue_parser.py"
-_spec = importlib.util.spec_from_file_location("connector_b_catalogue_parser", SOURCE)
-parser = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(parser)
+parser = load_addon_module("connector_b", "catalogue_parser.py")
 
 RATES = frozenset({"0", "5", "7", "10", "20", "22"})
 EXEMPT = frozenset({"без ндс", "не облагается"})

@@ -14,13 +14,13 @@ from fiscal_connector.backends.atol_online import render_document
 from fiscal_connector.backends.atol_web import render_task
 from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT
 from fiscal_connector.emulators.common import registration_number
-from fixtures_emulators import sample_receipt
+from fixtures_emulators import receipt_for_total
 
 TIMEOUT = 5
 
 
 def post_web(server, key, task=None, **kwargs):
-    body = {"uuid": key, "request": [task or render_task(sample_receipt())]}
+    body = {"uuid": key, "request": [task or render_task(receipt_for_total())]}
     return requests.post(f"{server.url}/api/v2/requests", json=body, timeout=TIMEOUT, **kwargs)
 
 
@@ -31,7 +31,7 @@ def online_token(server):
 
 
 def post_online(server, key, token, **changes):
-    body = render_document(key, sample_receipt(**changes))
+    body = render_document(key, receipt_for_total(**changes))
     return requests.post(f"{server.url}{PUBLIC_TEST_ACCOUNT['group_code']}/sell", json=body,
                          headers={"Token": token}, timeout=TIMEOUT)
 
@@ -51,12 +51,12 @@ def test_web_server_answers_like_the_protocol(atol_web_emulator):
     assert requests.delete(f"{server.url}/api/v2/requests/w-1", timeout=TIMEOUT).status_code == 409
     assert requests.delete(f"{server.url}/api/v2/requests/none",
                            timeout=TIMEOUT).status_code == 404
-    two_fiscal = {"uuid": "w-2", "request": [render_task(sample_receipt())] * 2}
+    two_fiscal = {"uuid": "w-2", "request": [render_task(receipt_for_total())] * 2}
     answer = requests.post(f"{server.url}/api/v2/requests", json=two_fiscal, timeout=TIMEOUT)
     assert answer.status_code == 400 and "one fiscal task" in answer.json()["error"]["description"]
     assert requests.post(f"{server.url}/api/v2/requests", data=b"{", timeout=TIMEOUT,
                          headers={"Content-Type": "application/json"}).status_code == 400
-    short = render_task(sample_receipt())
+    short = render_task(receipt_for_total())
     short["payments"][0]["sum"] = 1
     assert post_web(server, "w-3", short).status_code == 201
     failed = requests.get(f"{server.url}/api/v2/requests/w-3", timeout=TIMEOUT).json()
@@ -179,7 +179,7 @@ def test_command_line_starts_a_persistent_emulator(tmp_path):
         started = json.loads(process.stdout.readline())
         info = requests.get(f"{started['url']}/api/v2/serverInfo", timeout=TIMEOUT).json()
         assert "emulator" in info["version"]
-        body = {"uuid": "cli-1", "request": [render_task(sample_receipt())]}
+        body = {"uuid": "cli-1", "request": [render_task(receipt_for_total())]}
         assert requests.post(f"{started['url']}/api/v2/requests", json=body,
                              timeout=TIMEOUT).status_code == 201
     finally:

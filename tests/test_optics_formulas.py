@@ -1,17 +1,13 @@
 """Pure optics formulas of optics_core (no Odoo): worked examples and properties."""
 
-import importlib.util
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
+from conftest import load_addon_module
 from hypothesis import given
 from hypothesis import strategies as st
 
-MODULE_PATH = Path(__file__).resolve().parents[1] / "addons" / "optics_core" / "optics_math.py"
-spec = importlib.util.spec_from_file_location("optics_math", MODULE_PATH)
-om = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(om)
+om = load_addon_module("optics_core", "optics_math.py")
 
 LIMITS = {
     "sphere": (-30, 30, D("0.25")),
