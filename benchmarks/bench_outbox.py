@@ -36,6 +36,8 @@ from fiscal_connector.outbox import Outbox
 
 from fiscal_connector import ConnectorConfig, DeviceConfig, open_connector
 
+WAL_PROBE_WRITES = 150  # fewer than an autocheckpoint (1000 pages) lets pile up
+
 
 def percentile(values, fraction):
     ordered = sorted(values)
@@ -54,7 +56,7 @@ def bench_enqueue(count, workdir, rounds=10):
     """The writers (and a raw write + fsync probe) take turns in rounds, so the disk's
     load is the same for each."""
     print(f"1. Durable enqueue, synchronous=FULL, {count} entries each, {rounds} rounds in turn")
-    bodies = [sample_receipt(number) for number in range(count)]
+    bodies = [sample_receipt(number) for number in range(count + WAL_PROBE_WRITES)]
     outbox = Outbox(os.path.join(workdir, "enqueue-store.sqlite"), max_entries=10**7)
     config = ConnectorConfig(os.path.join(workdir, "enqueue-facade.sqlite"), max_entries=10**7)
     devices = [DeviceConfig(f"d{n}", "atol_web", "http://127.0.0.1:9") for n in range(40)]
@@ -98,9 +100,26 @@ def bench_enqueue(count, workdir, rounds=10):
         "persist-queue SQLiteAckQueue.put"]
     print(f"  -> outbox p99 {ours['p99_ms']:.2f} ms vs peer {peer['p99_ms']:.2f} ms; "
           f"throughput {ours['per_second']:.0f}/s vs {peer['per_second']:.0f}/s")
+    pages = {"outbox": wal_pages_per_write(outbox._conn(), outbox.path, writers[  # noqa: SLF001
+        "fiscal outbox, Outbox.enqueue"], count),
+        "peer": wal_pages_per_write(queue._putter, os.path.join(workdir, "peer", "data.db"),  # noqa: SLF001
+                                    writers["persist-queue SQLiteAckQueue.put"], count)}
+    print(f"  -> WAL pages written per durable commit (what each fsync carries): outbox "
+          f"{pages['outbox']:.2f}, peer {pages['peer']:.2f}")
     outbox.close()
     conn.close()
     os.close(probe)
+
+
+def wal_pages_per_write(connection, path, write, first_number, writes=WAL_PROBE_WRITES):
+    """Empty the WAL, make `writes` more writes (fewer than an autocheckpoint holds) and
+    count the frames they appended."""
+    busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert not busy, "the WAL could not be emptied"
+    for number in range(first_number, first_number + writes):
+        write(number)
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    return (os.path.getsize(path + "-wal") - 32) / (page_size + 24) / writes
 
 
 def start_emulators(count, latency_ms, workdir):

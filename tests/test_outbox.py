@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from fiscal_connector.demo import sample_receipt
-from fiscal_connector.errors import IdempotencyConflictError, OutboxError
+from fiscal_connector.errors import IdempotencyConflictError, OutboxError, OutboxFullError
 from fiscal_connector.locks import owner_id
 from fiscal_connector.outbox import Outbox
 
@@ -23,7 +23,7 @@ def outbox(tmp_path):
 def test_pragmas_and_schema_version(outbox):
     conn = sqlite3.connect(outbox.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     own = outbox._conn()
     assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -157,6 +157,57 @@ def test_status_counts_and_unnotified(outbox):
     assert outbox.unnotified() == []
 
 
+def test_arrivals_are_counted_before_the_drain_admits_them(tmp_path):
+    """An enqueue writes its row and key only; status and the capacity limit count it
+    at once, and the first claim admits every arrival into the per-device queues."""
+    box = Outbox(str(tmp_path / "outbox.sqlite"), max_entries=3)
+    box.enqueue("k1", "d1", "sell", sample_receipt(1))
+    box.enqueue("k2", "d2", "sell", sample_receipt(2))
+    counters = sqlite3.connect(box.path)
+    assert counters.execute("SELECT COUNT(*) FROM stats").fetchone()[0] == 0
+    status = box.status()
+    assert {device: info["states"] for device, info in status.items()} == {
+        "d1": {"pending": 1}, "d2": {"pending": 1}}
+    assert status["d1"]["oldest_pending_age"] >= 0
+    token = owner_id()
+    assert box.claim_head("d2", token, 0.05)[1]["key"] == "k2"
+    assert dict(counters.execute("SELECT device, n FROM stats WHERE state = 'pending'")) == {
+        "d1": 1, "d2": 0}
+    box.enqueue("k3", "d1", "sell", sample_receipt(3))  # admitted 2 + 1 arrival: full
+    with pytest.raises(OutboxFullError, match="holds 3 undelivered"):
+        box.enqueue("k4", "d1", "sell", sample_receipt(4))
+    assert box.status()["d1"]["states"] == {"pending": 2}
+    assert [box.claim_head("d1", token, 0.05)[1]["key"]] == ["k1"]
+    counters.close()
+    box.close()
+
+
+def test_arrivals_are_admitted_a_batch_per_transaction(outbox, monkeypatch):
+    monkeypatch.setattr(outbox_module, "ADMIT_BATCH", 2)
+    for number in range(5):
+        outbox.enqueue(f"a{number}", "d1", "sell", sample_receipt(number))
+    outbox.enqueue("b0", "d2", "sell", sample_receipt(9))
+    token = owner_id()
+    status, row = outbox.claim_head("d2", token, 0.05)  # behind three batches
+    assert (status, row["key"]) == ("claimed", "b0")
+    admitted = sqlite3.connect(outbox.path).execute("SELECT admitted_up_to FROM intake")
+    assert admitted.fetchone()[0] == 6
+    assert outbox.status()["d1"]["states"] == {"pending": 5}
+    assert outbox.claim_head("d1", token, 0.05)[1]["key"] == "a0"
+
+
+def test_arrival_after_the_newest_entries_were_purged_is_still_sent(outbox):
+    token = owner_id()
+    for key in ("k1", "k2"):
+        outbox.enqueue(key, "d1", "sell", sample_receipt(1))
+        _, row = outbox.claim_head("d1", token, 0.05)
+        outbox.finish(row["id"], token, "done", result={"fd_number": 1})
+    assert outbox.purge(retention_days=-1) == 2  # the outbox is empty again
+    outbox.enqueue("k3", "d1", "sell", sample_receipt(3))
+    status, row = outbox.claim_head("d1", token, 0.05)
+    assert (status, row["key"], row["id"]) == ("claimed", "k3", 3)  # ids never step back
+
+
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "outbox.sqlite"
     Outbox(str(path)).close()
@@ -203,7 +254,8 @@ def test_full_logical_counter_carries_into_the_next_millisecond(tmp_path, monkey
 
 
 def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
-    """A v1 file (clock kept in a meta row) upgrades and keeps its entries and order."""
+    """A v1 file (clock kept in a meta row, counters kept at insert) upgrades and keeps
+    its entries, counts and order."""
     path = tmp_path / "outbox.sqlite"
     conn = sqlite3.connect(path)
     conn.executescript(dict(outbox_module._migrations())[1])
@@ -221,6 +273,8 @@ def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
     assert box.entry("old")["hlc"] == stamp
     box.enqueue("new", "d1", "sell", sample_receipt(1))
     assert box.entry("new")["hlc"] > stamp
+    assert box.status()["d1"]["states"] == {"pending": 2}  # each counted once
+    assert box.claim_head("d1", owner_id(), 0.05)[1]["key"] == "old"
     tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     assert "meta" not in {name for (name,) in tables}
     box.close()
