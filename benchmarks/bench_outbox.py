@@ -52,9 +52,10 @@ def latency_line(label, latencies, elapsed):
     return figures
 
 
-def bench_enqueue(count, workdir, rounds=10):
-    """The writers (and a raw write + fsync probe) take turns in rounds, so the disk's
-    load is the same for each."""
+def bench_enqueue(count, workdir, rounds=50):
+    """The writers (and a raw write + fsync probe) take turns in short rounds, in
+    alternating order, so the disk's and the machine's load is the same for each; the
+    per-round medians of outbox and peer are also compared pairwise."""
     print(f"1. Durable enqueue, synchronous=FULL, {count} entries each, {rounds} rounds in turn")
     bodies = [sample_receipt(number) for number in range(count + WAL_PROBE_WRITES)]
     outbox = Outbox(os.path.join(workdir, "enqueue-store.sqlite"), max_entries=10**7)
@@ -85,21 +86,30 @@ def bench_enqueue(count, workdir, rounds=10):
             {"key": f"k{n}", "body": bodies[n]}),
     }
     latencies = {label: [] for label in writers}
+    round_medians = {label: [] for label in writers}
     elapsed = dict.fromkeys(writers, 0.0)
     per_round = count // rounds
     for round_number in range(rounds):
-        for label, write in writers.items():
+        order = list(writers.items())
+        for label, write in order if round_number % 2 else reversed(order):
             started = time.perf_counter()
+            this_round = []
             for number in range(round_number * per_round, (round_number + 1) * per_round):
                 begin = time.perf_counter()
                 write(number)
-                latencies[label].append((time.perf_counter() - begin) * 1000)
+                this_round.append((time.perf_counter() - begin) * 1000)
             elapsed[label] += time.perf_counter() - started
+            latencies[label] += this_round
+            round_medians[label].append(percentile(this_round, 0.5))
     figures = {label: latency_line(label, latencies[label], elapsed[label]) for label in writers}
-    ours, peer = figures["fiscal outbox, Outbox.enqueue"], figures[
-        "persist-queue SQLiteAckQueue.put"]
+    ours_label, peer_label = "fiscal outbox, Outbox.enqueue", "persist-queue SQLiteAckQueue.put"
+    ours, peer = figures[ours_label], figures[peer_label]
+    paired = [mine - theirs for mine, theirs in zip(round_medians[ours_label],
+                                                   round_medians[peer_label])]
     print(f"  -> outbox p99 {ours['p99_ms']:.2f} ms vs peer {peer['p99_ms']:.2f} ms; "
-          f"throughput {ours['per_second']:.0f}/s vs {peer['per_second']:.0f}/s")
+          f"throughput {ours['per_second']:.0f}/s vs {peer['per_second']:.0f}/s; p50 of the "
+          f"same round, outbox minus peer: median {percentile(paired, 0.5) * 1000:+.0f} us, "
+          f"outbox slower in {sum(gap > 0 for gap in paired)} of {rounds} rounds")
     pages = {"outbox": wal_pages_per_write(outbox._conn(), outbox.path, writers[  # noqa: SLF001
         "fiscal outbox, Outbox.enqueue"], count),
         "peer": wal_pages_per_write(queue._putter, os.path.join(workdir, "peer", "data.db"),  # noqa: SLF001
