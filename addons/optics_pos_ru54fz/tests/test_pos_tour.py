@@ -32,6 +32,13 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         # Reprinting is a copy of the stored document: the register holds still one.
         self.assertEqual(self.emulator.documents(), {order.fiscal_key: 1})
 
+    def test_order_mixing_sale_and_return_is_stopped_before_payment(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        url = f"/pos/ui?config_id={self.main_pos_config.id}"
+        self.start_tour(url, "OpticsMixedOrderTour", login="pos_user")
+        session = self.main_pos_config.current_session_id
+        self.assertFalse(self.env["pos.order"].search([("session_id", "=", session.id)]))
+
     def test_glasses_job_deposit_and_pickup(self):
         self.start_fiscal_emulator()
         partner = self.env["res.partner"].create(

@@ -23,6 +23,20 @@ patch(Order.prototype, {
         json.optics_job_name = this.optics_job_name || "";
         return json;
     },
+    // The rule of the server's receipt builder: a fiscal receipt is a sale or a
+    // return, never both; only a set-off of the deposit product may go the other way.
+    fiscalMixesSalesAndReturns() {
+        const depositProduct = this.pos.config.fiscal_deposit_product_id;
+        const depositId = depositProduct && depositProduct[0];
+        const sign = this.get_total_with_tax() < 0 ? -1 : 1;
+        return this.get_orderlines().some((line) => {
+            const amount = line.get_price_with_tax() * sign;
+            if (line.get_product().id === depositId && amount < 0) {
+                return false;
+            }
+            return amount < 0 || line.get_quantity() * sign < 0;
+        });
+    },
     export_for_printing() {
         const data = super.export_for_printing(...arguments);
         data.fiscal = this.fiscal;

@@ -5,6 +5,7 @@ import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScr
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
 import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
 import * as Chrome from "@point_of_sale/../tests/tours/helpers/ChromeTourMethods";
+import * as ErrorPopup from "@point_of_sale/../tests/tours/helpers/ErrorPopupTourMethods";
 import { registry } from "@web/core/registry";
 
 // Sell and pay: the receipt says the fiscal receipt is queued, the header shows the light.
@@ -102,5 +103,27 @@ registry.category("web_tour.tours").add("OpticsGlassesJobTour", {
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
             ReceiptScreen.receiptIsThere(),
+        ].flat(),
+});
+
+// A sale and a return in one order is stopped at validation, before it is paid.
+registry.category("web_tour.tours").add("OpticsMixedOrderTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            ProductScreen.confirmOpeningPopup(),
+            ProductScreen.clickHomeCategory(),
+            ProductScreen.addOrderline("Desk Pad", "2"),
+            ProductScreen.clickDisplayedProduct("Desk Organizer"),
+            ProductScreen.pressNumpad("+/-", "1"),
+            ProductScreen.selectedOrderlineHas("Desk Organizer", "-1.00"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ErrorPopup.isShown(),
+            ErrorPopup.messageBodyContains("either a sale or a return"),
+            ErrorPopup.clickConfirm(),
+            PaymentScreen.isShown(),
         ].flat(),
 });

@@ -1,0 +1,23 @@
+/** @odoo-module */
+
+import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+import { ErrorPopup } from "@point_of_sale/app/errors/popups/error_popup";
+import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment_screen";
+
+// Stopped here, before the order is paid: once paid, an order that mixes sales
+// and returns could only end as a failed fiscal receipt.
+patch(PaymentScreen.prototype, {
+    async _isOrderValid(isForceValidate) {
+        if (this.pos.config.fiscal_device_id && this.currentOrder.fiscalMixesSalesAndReturns()) {
+            await this.popup.add(ErrorPopup, {
+                title: _t("Sale and return in one order"),
+                body: _t(
+                    "This order has both sold and returned items, but a fiscal receipt is either a sale or a return. Remove the returned items and register them as an order of their own."
+                ),
+            });
+            return false;
+        }
+        return super._isOrderValid(...arguments);
+    },
+});
