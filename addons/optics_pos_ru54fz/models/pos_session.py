@@ -57,16 +57,31 @@ class PosSession(models.Model):
         Plain stored fields rather than a stored compute: a compute on the orders'
         fiscal state would re-read every order of the session on each sale.
         """
+        # Summed in SQL (numeric), one group per value written: no float arithmetic here.
+        fiscalized = [("session_id", "in", self.ids), ("fiscal_state", "=", "fiscalized")]
+        orders = self.env["pos.order"]
+        by_operation = {
+            (session.id, operation): total
+            for session, operation, total in orders._read_group(
+                fiscalized, ["session_id", "fiscal_operation"], ["fiscal_total:sum"]
+            )
+        }
+        payments = {
+            session.id: (cash, electronic)
+            for session, cash, electronic in orders._read_group(
+                fiscalized,
+                ["session_id"],
+                ["fiscal_cash_amount:sum", "fiscal_electronic_amount:sum"],
+            )
+        }
         for session in self:
-            done = session.order_ids.filtered(lambda o: o.fiscal_state == "fiscalized")
-            sales = done.filtered(lambda o: o.fiscal_operation == "sell")
-            returns = done - sales
+            cash, electronic = payments.get(session.id, (0, 0))
             session.write(
                 {
-                    "fiscal_sale_total": sum(sales.mapped("fiscal_total")),
-                    "fiscal_refund_total": sum(returns.mapped("fiscal_total")),
-                    "fiscal_cash_total": sum(done.mapped("fiscal_cash_amount")),
-                    "fiscal_electronic_total": sum(done.mapped("fiscal_electronic_amount")),
+                    "fiscal_sale_total": by_operation.get((session.id, "sell"), 0),
+                    "fiscal_refund_total": by_operation.get((session.id, "sell_refund"), 0),
+                    "fiscal_cash_total": cash,
+                    "fiscal_electronic_total": electronic,
                 }
             )
 
