@@ -26,15 +26,18 @@ class PosConfig(models.Model):
         if not device:
             return {"level": "none"}
         orders = self.env["pos.order"].sudo()
-        waiting_domain = [
-            ("fiscal_device_id", "=", device.id),
-            ("fiscal_state", "in", ("to_send", "queued")),
-        ]
-        depth = orders.search_count(waiting_domain)
-        oldest = orders.search(waiting_domain, order="date_order", limit=1).date_order
-        failed = orders.search_count(
-            [("fiscal_device_id", "=", device.id), ("fiscal_state", "=", "failed")]
+        groups = orders._read_group(  # one query per poll of every till
+            [
+                ("fiscal_device_id", "=", device.id),
+                ("fiscal_state", "in", ("to_send", "queued", "failed")),
+            ],
+            ["fiscal_state"],
+            ["__count", "date_order:min"],
         )
+        waiting = [(count, oldest) for state, count, oldest in groups if state != "failed"]
+        depth = sum(count for count, _oldest in waiting)
+        oldest = min((oldest for _count, oldest in waiting), default=None)
+        failed = sum(count for state, count, _oldest in groups if state == "failed")
         age = int((fields.Datetime.now() - oldest).total_seconds()) if oldest else 0
         red_after = self.env["pos.order"]._fiscal_param("status_red_after_seconds", 900)
         session = self.current_session_id

@@ -292,11 +292,15 @@ class TestFiscalFlow(FiscalPosCase):
 
     def test_pos_status_light(self):
         self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")
-        self.sell(self.ui_order([(self.lens, 1)]))
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
         status = self.config.fiscal_status_for_ui()
-        self.assertEqual((status["level"], status["depth"]), ("yellow", 1))
+        self.assertEqual((status["level"], status["depth"], status["failed"]), ("yellow", 1, 0))
+        self.assertLess(status["oldest_age"], 600)
         self.run_fiscal_cron()
         self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")
+        order.fiscal_state = "failed"
+        status = self.config.fiscal_status_for_ui()
+        self.assertEqual((status["level"], status["depth"], status["failed"]), ("red", 0, 1))
 
     def test_device_status_and_test_connection(self):
         action = self.device.action_test_connection()
