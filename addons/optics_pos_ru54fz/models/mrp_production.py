@@ -16,10 +16,14 @@ class MrpProduction(models.Model):
     )
     fiscal_currency_id = fields.Many2one(related="company_id.currency_id", string="Fiscal Currency")
 
-    @api.depends("fiscal_pos_order_ids.fiscal_deposit_amount")
+    @api.depends("fiscal_pos_order_ids.state", "fiscal_pos_order_ids.fiscal_deposit_amount")
     def _compute_fiscal_deposit_total(self):
         for job in self:
-            orders = job.fiscal_pos_order_ids.filtered(
-                lambda o: o.state in ("paid", "done", "invoiced")
+            job.fiscal_deposit_total = sum(
+                job._fiscal_paid_orders().mapped("fiscal_deposit_amount")
             )
-            job.fiscal_deposit_total = sum(orders.mapped("fiscal_deposit_amount"))
+
+    def _fiscal_paid_orders(self):
+        """The job's POS orders that were paid: only their deposits count."""
+        self.ensure_one()
+        return self.fiscal_pos_order_ids.filtered(lambda o: o.state in ("paid", "done", "invoiced"))

@@ -280,9 +280,7 @@ class PosOrder(models.Model):
         job = self.optics_job_id
         if not setoff or not job:
             return
-        others = job.fiscal_pos_order_ids.filtered(
-            lambda o: o != self and o.state in ("paid", "done", "invoiced")
-        )
+        others = job._fiscal_paid_orders() - self
         available = sum(
             (_money(amount) for amount in others.mapped("fiscal_deposit_amount")), Decimal(0)
         )

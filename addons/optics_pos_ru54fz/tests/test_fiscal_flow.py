@@ -2,6 +2,7 @@ import json
 import os
 from decimal import ROUND_HALF_UP, Decimal
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import FiscalPosCase
@@ -234,6 +235,21 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual((deposit | pickup).mapped("fiscal_state"), ["fiscalized", "fiscalized"])
         _document, task = self.sent_task(pickup)
         self.assertEqual({p["type"] for p in task["payments"]}, {"electronically", "prepaid"})
+
+    def test_set_off_beyond_the_jobs_deposits_is_refused(self):
+        job = self.env["mrp.production"].create(
+            {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
+        )
+        pickup_data = self.ui_order(
+            [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],
+            payments=[(self.bank_pm1, 7000.0)],
+        )
+        setoff = pickup_data["data"]["lines"][1][2]
+        setoff.update(price_unit=5000.0, price_subtotal=-4098.36, price_subtotal_incl=-5000.0)
+        pickup_data["data"].update(amount_total=7000.0, amount_paid=7000.0, optics_job_id=job.id)
+        (pickup,) = self.sell(pickup_data)  # no deposit was paid on this job
+        with self.assertRaisesRegex(UserError, "has only 0 of deposits"):
+            pickup._fiscal_receipt()
 
     def test_split_line_when_discount_leaves_fractions_of_kopeck(self):
         (order,) = self.sell(self.ui_order([(self.lens, 3, 3.3)]))
