@@ -192,6 +192,17 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(order.fiscal_state, "fiscalized")
         self.assertEqual(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
 
+    def pickup_with_set_off(self, job):
+        """A frame of 12,000 picked up: 7,000 paid now and 5,000 of deposit set off."""
+        pickup_data = self.ui_order(
+            [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],
+            payments=[(self.bank_pm1, 7000.0)],
+        )
+        setoff = pickup_data["data"]["lines"][1][2]
+        setoff.update(price_unit=5000.0, price_subtotal=-4098.36, price_subtotal_incl=-5000.0)
+        pickup_data["data"].update(amount_total=7000.0, amount_paid=7000.0, optics_job_id=job.id)
+        return pickup_data
+
     def test_deposit_then_settlement_with_set_off(self):
         job = self.env["mrp.production"].create(
             {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
@@ -210,14 +221,7 @@ class TestFiscalFlow(FiscalPosCase):
         jobs = self.env["pos.order"].optics_jobs_for_ui(self.customer.id)
         self.assertEqual(jobs, [{"id": job.id, "name": job.name, "deposit": 5000.0}])
 
-        pickup_data = self.ui_order(
-            [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],
-            payments=[(self.bank_pm1, 7000.0)],
-        )
-        setoff = pickup_data["data"]["lines"][1][2]
-        setoff.update(price_unit=5000.0, price_subtotal=-4098.36, price_subtotal_incl=-5000.0)
-        pickup_data["data"].update(amount_total=7000.0, amount_paid=7000.0, optics_job_id=job.id)
-        (pickup,) = self.sell(pickup_data)
+        (pickup,) = self.sell(self.pickup_with_set_off(job))
         self.assertAlmostEqual(job.fiscal_deposit_total, 0.0)
 
         receipt = deposit._fiscal_receipt()
@@ -240,14 +244,7 @@ class TestFiscalFlow(FiscalPosCase):
         job = self.env["mrp.production"].create(
             {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
         )
-        pickup_data = self.ui_order(
-            [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],
-            payments=[(self.bank_pm1, 7000.0)],
-        )
-        setoff = pickup_data["data"]["lines"][1][2]
-        setoff.update(price_unit=5000.0, price_subtotal=-4098.36, price_subtotal_incl=-5000.0)
-        pickup_data["data"].update(amount_total=7000.0, amount_paid=7000.0, optics_job_id=job.id)
-        (pickup,) = self.sell(pickup_data)  # no deposit was paid on this job
+        (pickup,) = self.sell(self.pickup_with_set_off(job))  # no deposit was paid on it
         with self.assertRaisesRegex(UserError, "has only 0 of deposits"):
             pickup._fiscal_receipt()
 
