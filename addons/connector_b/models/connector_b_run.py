@@ -16,6 +16,10 @@ PREVIEW_ACTIONS = ("create", "update", "pending", "reject")
 # A background job hands over to a fresh cron call after this long.
 BACKGROUND_SECONDS = 240
 REPORT_SLICE = 5000
+# The run's counter fields, by the importer's count each one shows.
+COUNT_FIELDS = {"create": "rows_created", "update": "rows_updated",
+                "unchanged": "rows_unchanged", "ignored": "rows_ignored",
+                "reject": "rows_rejected", "pending_changes": "rows_pending"}
 
 
 class RolledBack(Exception):
@@ -126,24 +130,22 @@ class ConnectorBRun(models.Model):
         Line = self.env["connector_b.run.line"].sudo()
         while lines := Line.search([("run_id", "in", self.ids)], limit=REPORT_SLICE):
             lines.unlink()
-        self.write({"rows_done": 0, "rows_created": 0, "rows_updated": 0, "rows_unchanged": 0,
-                    "rows_ignored": 0, "rows_rejected": 0, "rows_pending": 0, **extra})
+        self.write({"rows_done": 0, **dict.fromkeys(COUNT_FIELDS.values(), 0), **extra})
 
     def _store_counts(self, importer, **extra):
-        counts = importer.counts
         self.write({
-            "rows_created": counts["create"], "rows_updated": counts["update"],
-            "rows_unchanged": counts["unchanged"], "rows_ignored": counts["ignored"],
-            "rows_rejected": counts["reject"], "rows_pending": counts["pending_changes"],
+            **{name: importer.counts[count] for count, name in COUNT_FIELDS.items()},
             "rows_done": importer.rows_seen,
             **extra,
         })
 
-    def _pass(self, apply, commit=False, start_row=0, deadline=None, all_or_nothing=False):
+    def _pass(self, apply, *, commit=False, start_row=0, deadline=None, all_or_nothing=False,
+              reported=PREVIEW_ACTIONS):
         """One pass over the file; returns (importer, next row or 0 when finished).
 
         With ``all_or_nothing``, the first rejected row stops the writing; the
         rest of the file is still checked so the report lists every bad row.
+        Rows whose action is in ``reported`` get a report line.
         """
         importer = CatalogueImport(self)
         if start_row:
@@ -155,7 +157,7 @@ class ConnectorBRun(models.Model):
             if apply:
                 with self.env.cr.savepoint():
                     importer.apply(plans)
-            Line.create(importer.line_vals(plans, PREVIEW_ACTIONS))
+            Line.create(importer.line_vals(plans, reported))
             self._store_counts(importer)
             # Keep memory flat on long files: what the chunk loaded is not needed again.
             self.env.flush_all()
@@ -169,9 +171,7 @@ class ConnectorBRun(models.Model):
 
     def _resume_counts(self, importer):
         """An interrupted background run goes on counting from what it had written."""
-        counts = {"create": self.rows_created, "update": self.rows_updated,
-                  "unchanged": self.rows_unchanged, "ignored": self.rows_ignored,
-                  "reject": self.rows_rejected, "pending_changes": self.rows_pending}
+        counts = {count: self[name] for count, name in COUNT_FIELDS.items()}
         counts["pending"] = self.rows_done - sum(
             value for key, value in counts.items() if key != "pending_changes")
         importer.counts.update(counts)
@@ -181,11 +181,11 @@ class ConnectorBRun(models.Model):
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _preview(self):
+    def _preview(self, reported=PREVIEW_ACTIONS):
         self.ensure_one()
         self._check_fiscal_queue()
         self._reset_counts()
-        importer, __ = self._pass(apply=False)
+        importer, __ = self._pass(apply=False, reported=reported)
         self._store_counts(importer, state="previewed", rows_total=self.rows_done,
                            message=self._result_text(importer, preview=True))
         return importer
@@ -285,7 +285,9 @@ class ConnectorBRun(models.Model):
             if not self.next_row:  # once rows are written, stopping halfway would be worse
                 self._check_fiscal_queue()
             if not self.validated and not self.skip_bad_rows:
-                importer = self._preview()
+                # Only the rejected rows are reported: on success the pass that writes
+                # reports every row, so lines written now would only be deleted.
+                importer = self._preview(reported=("reject",))
                 if importer.counts["reject"]:
                     self.write({"state": "failed", "date_finished": fields.Datetime.now(),
                                 "message": self._result_text(importer)})

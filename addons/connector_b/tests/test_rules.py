@@ -126,6 +126,7 @@ class TestRules(CatalogueCase):
         self.env["connector_b.run"]._cron_process_runs()
         self.assertEqual((run.state, run.rows_created, run.progress), ("done", 3, 100.0))
         self.assertTrue(self.seller(self.optika, "AC-2001"))
+        self.assertEqual(run.line_ids.mapped("action"), ["create"] * 3)
 
     def test_background_job_all_or_nothing(self):
         rows = [list(row) for row in OPTIKA_ROWS]
@@ -136,6 +137,8 @@ class TestRules(CatalogueCase):
         self.env["connector_b.run"]._cron_process_runs()
         self.assertEqual((run.state, run.rows_rejected), ("failed", 1))
         self.assertFalse(self.seller(self.optika, "FR-1001"))
+        # The checking pass reports the bad row only: nothing else was planned for real.
+        self.assertEqual(run.line_ids.mapped("action"), ["reject"])
 
     def test_errors_download_as_csv(self):
         rows = [list(row) for row in ACCESS_ROWS]
