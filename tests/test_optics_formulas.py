@@ -77,6 +77,8 @@ def test_vertex_compensation_worked_examples():
     sphere, cylinder = om.vertex_compensate("-8.00", "-2.00", 12)
     assert om.round_to_step(sphere, "0.01") == D("-7.30")
     assert om.round_to_step(cylinder, "0.01") == D("-1.63")
+    # Each meridian rounded to 0.25 (-7.30 -> -7.25, -8.93 -> -9.00), then the cylinder.
+    assert om.vertex_compensate("-8.00", "-2.00", 12, om.round_to_step) == (D("-7.25"), D("-1.75"))
     assert om.round_to_step(om.vertex_power("-3.00", 12)) == D("-3.00")
 
 

@@ -62,11 +62,13 @@ def vertex_power(power, distance_mm):
     return power / (1 - metres * power)
 
 
-def vertex_compensate(sphere, cylinder, distance_mm):
-    """Compensate both principal meridians; returns (sphere, cylinder) unrounded."""
+def vertex_compensate(sphere, cylinder, distance_mm, rounding=None):
+    """Compensate both principal meridians, each rounded by `rounding` when given (a
+    lab rounds meridians, not the cylinder); returns (sphere, cylinder)."""
     sphere, cylinder = to_decimal(sphere), to_decimal(cylinder)
-    first = vertex_power(sphere, distance_mm)
-    second = vertex_power(sphere + cylinder, distance_mm)
+    rounding = rounding or (lambda power: power)
+    first = rounding(vertex_power(sphere, distance_mm))
+    second = rounding(vertex_power(sphere + cylinder, distance_mm))
     return first, second - first
 
 

@@ -11,7 +11,7 @@ from ..optics_math import (
     spherical_equivalent,
     to_decimal,
     transpose,
-    vertex_power,
+    vertex_compensate,
 )
 
 EYES = ("od", "os")
@@ -272,10 +272,11 @@ class OpticsPrescription(models.Model):
                 sphere, cylinder, _axis = minus_cylinder_form(
                     rec[f"sphere_{eye}"], rec[f"cylinder_{eye}"], rec[f"axis_{eye}"]
                 )
-                first = round_to_step(vertex_power(sphere, rec.vertex_distance))
-                second = round_to_step(vertex_power(sphere + cylinder, rec.vertex_distance))
-                rec[f"cornea_sphere_{eye}"] = float(first)
-                rec[f"cornea_cylinder_{eye}"] = float(second - first)
+                cornea_sphere, cornea_cylinder = vertex_compensate(
+                    sphere, cylinder, rec.vertex_distance, round_to_step
+                )
+                rec[f"cornea_sphere_{eye}"] = float(cornea_sphere)
+                rec[f"cornea_cylinder_{eye}"] = float(cornea_cylinder)
 
     @api.depends("date", "partner_id.optics_birthdate", "company_id")
     def _compute_expiry_date(self):
