@@ -2,9 +2,10 @@
 
 Writes Windows-1251 ";" price lists of 10,000 and 100,000 rows, then for each
 one times the preview (dry run), the first run (creates every product), a
-re-import of the same file (every row unchanged) and a list with every price
-5 % higher (every row updated, under the confirmation limit), sampling the
-process memory (RSS) while it works.
+re-import of the same file (every row unchanged), a list with every price
+5 % higher (every row updated, under the confirmation limit) and a list of new
+products run in the background (the cron job checks every row, then writes),
+sampling the process memory (RSS) while it works.
 
     python benchmarks/bench_import.py --db himp_bench        # a DB with connector_b (kept)
     python benchmarks/bench_import.py --template base_db     # clone a DB that has account,
@@ -51,12 +52,12 @@ class PeakMemory:
         self._thread.join()
 
 
-def write_price_list(path, rows, price_factor=1.0):
+def write_price_list(path, rows, price_factor=1.0, prefix="B"):
     with open(path, "w", encoding="cp1251", newline="") as stream:
         writer = csv.writer(stream, delimiter=";")
         writer.writerow(["Код", "Название", "Цена без НДС", "НДС", "Наличие", "Срок"])
         for number in range(rows):
-            writer.writerow([f"B-{number:06d}", f"Оправа тестовая № {number}",
+            writer.writerow([f"{prefix}-{number:06d}", f"Оправа тестовая № {number}",
                              f"{round((1000 + number % 5000) * price_factor):,}"
                              .replace(",", " ") + ",50",
                              "20%", ("много", "мало", "нет", "-3", "12")[number % 5],
@@ -78,11 +79,13 @@ def create_database(args):
     return db
 
 
-def measure(env, profile, path, update_path):
+def encoded(path):
     with open(path, "rb") as stream:
-        data = base64.b64encode(stream.read())
-    with open(update_path, "rb") as stream:
-        update_data = base64.b64encode(stream.read())
+        return base64.b64encode(stream.read())
+
+
+def measure(env, profile, path, update_path, background_path):
+    data, update_data = encoded(path), encoded(update_path)
     figures = {}
     wizard = env["connector_b.import.wizard"].create({"profile_id": profile.id, "file": data,
                                                       "file_name": os.path.basename(path)})
@@ -113,6 +116,20 @@ def measure(env, profile, path, update_path):
     env.cr.commit()
     figures["update (preview + run, +5%)"] = time.perf_counter() - started
     assert update.rows_updated == update.rows_total, update.message
+    # Other keys, so this run creates products too, queued for the cron job.
+    wizard = env["connector_b.import.wizard"].create({"profile_id": profile.id,
+                                                      "file": encoded(background_path),
+                                                      "file_name": "background.csv"})
+    started = time.perf_counter()
+    background = env["connector_b.run"].browse(wizard.action_preview()["res_id"])
+    background.action_run_background()
+    env.cr.commit()
+    while background.state in ("queued", "running"):
+        env["connector_b.run"]._cron_process_runs()  # commits each chunk itself
+        env.cr.commit()
+        background.invalidate_recordset()
+    figures["background (preview + job)"] = time.perf_counter() - started
+    assert background.rows_created == background.rows_total, background.message
     return run.rows_total, created, figures
 
 
@@ -141,6 +158,8 @@ def main():
             write_price_list(path, rows)
             update_path = os.path.join(folder, f"update-{rows}.csv")
             write_price_list(update_path, rows, price_factor=1.05)
+            background_path = os.path.join(folder, f"background-{rows}.csv")
+            write_price_list(background_path, rows, prefix="C")
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
                 env.company.catalogue_refuse_unsent = False
@@ -155,7 +174,8 @@ def main():
                 })
                 cr.commit()
                 with PeakMemory() as memory:
-                    total, created, figures = measure(env, profile, path, update_path)
+                    total, created, figures = measure(env, profile, path, update_path,
+                                                      background_path)
             size = os.path.getsize(path) / 2**20
             print(f"{rows} rows ({size:.1f} MB CSV, {created} products created), "
                   f"peak RSS {memory.peak:.0f} MB")
