@@ -110,12 +110,13 @@ def bench_enqueue(count, workdir, rounds=50):
           f"throughput {ours['per_second']:.0f}/s vs {peer['per_second']:.0f}/s; p50 of the "
           f"same round, outbox minus peer: median {percentile(paired, 0.5) * 1000:+.0f} us, "
           f"outbox slower in {sum(gap > 0 for gap in paired)} of {rounds} rounds")
-    pages = {"outbox": wal_pages_per_write(outbox._conn(), outbox.path, writers[  # noqa: SLF001
-        "fiscal outbox, Outbox.enqueue"], count),
-        "peer": wal_pages_per_write(queue._putter, os.path.join(workdir, "peer", "data.db"),  # noqa: SLF001
-                                    writers["persist-queue SQLiteAckQueue.put"], count)}
+    ours_pages = wal_pages_per_write(
+        outbox._conn(), outbox.path, writers[ours_label], count)  # noqa: SLF001
+    peer_pages = wal_pages_per_write(
+        queue._putter, os.path.join(workdir, "peer", "data.db"),  # noqa: SLF001
+        writers[peer_label], count)
     print(f"  -> WAL pages written per durable commit (what each fsync carries): outbox "
-          f"{pages['outbox']:.2f}, peer {pages['peer']:.2f}")
+          f"{ours_pages:.2f}, peer {peer_pages:.2f}")
     outbox.close()
     conn.close()
     os.close(probe)

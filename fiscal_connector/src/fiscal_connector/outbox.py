@@ -48,12 +48,18 @@ STALE_CLAIM_SECONDS = 600
 # enqueue never waits long behind a drain that catches up on a large backlog.
 ADMIT_BATCH = 1000
 _ADMITTED_UP_TO = "(SELECT admitted_up_to FROM intake)"
+# The newest entry (none in an empty outbox) beside the admission mark: one row
+# that gives the next id, the clock and the number of arrivals.
+_NEWEST = (
+    "intake LEFT JOIN (SELECT id, hlc FROM entry ORDER BY id DESC LIMIT 1) AS newest ON 1"
+)
 # Entries not yet done (dead letters included): the admitted ones from the
 # per-device counters, plus the arrivals, whose ids run on from admitted_up_to.
-_UNDELIVERED = (
-    "SELECT (SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done') "
-    f"+ MAX(0, COALESCE((SELECT MAX(id) FROM entry), 0) - {_ADMITTED_UP_TO})"
+_UNDELIVERED_TERMS = (
+    "(SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done') "
+    "+ MAX(0, COALESCE(newest.id, 0) - intake.admitted_up_to)"
 )
+_UNDELIVERED = f"SELECT {_UNDELIVERED_TERMS} FROM {_NEWEST}"
 
 
 def canonical_json(data):
@@ -324,12 +330,12 @@ class Outbox:
         inserted = tx.execute(
             "INSERT INTO entry (id, key, device, operation, body, body_hash, hlc, "
             "next_attempt_at, after_key, created_at, updated_at) "
-            f"SELECT MAX(COALESCE((SELECT MAX(id) FROM entry), 0), {_ADMITTED_UP_TO}) + 1, "
+            "SELECT MAX(COALESCE(newest.id, 0), intake.admitted_up_to) + 1, "
             ":key, :device, :operation, :body, :digest, "
-            "MAX(:wall, COALESCE((SELECT hlc FROM entry ORDER BY id DESC LIMIT 1), 0) + 1), "
-            ":now, :after_key, :now, :now "
+            "MAX(:wall, COALESCE(newest.hlc, 0) + 1), :now, :after_key, :now, :now "
+            f"FROM {_NEWEST} "
             "WHERE NOT EXISTS (SELECT 1 FROM purged WHERE key = :key) "
-            f"AND ({_UNDELIVERED}) < :limit "
+            f"AND {_UNDELIVERED_TERMS} < :limit "
             "ON CONFLICT (key) DO NOTHING",
             {"key": key, "device": device, "operation": operation, "body": text,
              "digest": digest, "wall": hlc.wall_stamp(), "now": now, "after_key": after_key,
@@ -404,7 +410,7 @@ class Outbox:
         queue index and counters (batched here instead of two more B-trees in every
         sale's commit); return whether more arrivals wait."""
         newest, admitted_up_to = tx.execute(
-            f"SELECT COALESCE(MAX(id), 0), {_ADMITTED_UP_TO} FROM entry"
+            f"SELECT COALESCE(newest.id, 0), intake.admitted_up_to FROM {_NEWEST}"
         ).fetchone()
         last = min(newest, admitted_up_to + ADMIT_BATCH)
         if last > admitted_up_to:
@@ -603,17 +609,18 @@ class Outbox:
         return {device: (count, oldest) for device, count, oldest in rows}
 
     def devices(self):
-        return sorted(self._devices_with(self._arrivals()))
-
-    def _devices_with(self, arrivals):
-        return {row[0] for row in self._read("SELECT DISTINCT device FROM stats")} | set(arrivals)
+        rows = self._read(
+            "SELECT device FROM stats UNION "
+            f"SELECT device FROM entry WHERE id > {_ADMITTED_UP_TO} ORDER BY device"
+        )
+        return [row[0] for row in rows]
 
     def status(self, devices=()):
         """Per device: depth, oldest unfinished age (s), counts per state, last success/error."""
         now = time.time()
         result = {}
         arrivals = self._arrivals()
-        for device in sorted(set(devices) | self._devices_with(arrivals)):
+        for device in sorted(set(devices) | set(self.devices())):
             states = {
                 row["state"]: row["n"]
                 for row in self._read(
