@@ -1,4 +1,8 @@
+from decimal import Decimal
+
 from odoo import api, fields, models
+
+from .pos_order import _money
 
 
 class MrpProduction(models.Model):
@@ -19,9 +23,8 @@ class MrpProduction(models.Model):
     @api.depends("fiscal_pos_order_ids.state", "fiscal_pos_order_ids.fiscal_deposit_amount")
     def _compute_fiscal_deposit_total(self):
         for job in self:
-            job.fiscal_deposit_total = sum(
-                job._fiscal_paid_orders().mapped("fiscal_deposit_amount")
-            )
+            amounts = job._fiscal_paid_orders().mapped("fiscal_deposit_amount")
+            job.fiscal_deposit_total = float(sum(map(_money, amounts), Decimal(0)))
 
     def _fiscal_paid_orders(self):
         """The job's POS orders that were paid: only their deposits count."""

@@ -435,14 +435,14 @@ class PosOrder(models.Model):
 
     def _fiscal_payment_split(self):
         """(cash, electronic) of the document, signed like the order's amounts."""
-        cash = electronic = 0.0
+        cash = electronic = Decimal(0)
         for payment in self.payment_ids:
             kind = payment.payment_method_id._fiscal_kind()
             if kind == "cash":
-                cash += payment.amount
+                cash += _money(payment.amount)
             elif kind == "electronic":
-                electronic += payment.amount
-        return self.currency_id.round(cash), self.currency_id.round(electronic)
+                electronic += _money(payment.amount)
+        return float(cash), float(electronic)
 
     def _fiscal_apply_result(self, result):
         moment = datetime.fromisoformat(result["datetime"])
