@@ -14,6 +14,7 @@
             "redis",
             "redis_lock",
             "requests",
+            "orjson",
             "stdnum",
             "qrcode",
         ]
