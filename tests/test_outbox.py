@@ -23,7 +23,7 @@ def outbox(tmp_path):
 def test_pragmas_and_schema_version(outbox):
     conn = sqlite3.connect(outbox.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     own = outbox._conn()
     assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -262,6 +262,11 @@ def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
     conn.execute("PRAGMA user_version = 1")
     stamp = hlc.pack(hlc.wall_millis() + 60_000, 0)  # written by a clock a minute ahead
     conn.execute(
+        "INSERT INTO entry (key, device, operation, body, body_hash, hlc, state, "
+        "next_attempt_at, created_at, updated_at, done_at) "
+        "VALUES ('fiscalized', 'd1', 'sell', '{}', 'y', 1, 'done', 0, 0, 0, 0)"
+    )
+    conn.execute(
         "INSERT INTO entry (key, device, operation, body, body_hash, hlc, next_attempt_at, "
         "created_at, updated_at) VALUES ('old', 'd1', 'sell', '{}', 'x', ?, 0, 0, 0)",
         (stamp,),
@@ -273,10 +278,14 @@ def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
     assert box.entry("old")["hlc"] == stamp
     box.enqueue("new", "d1", "sell", sample_receipt(1))
     assert box.entry("new")["hlc"] > stamp
-    assert box.status()["d1"]["states"] == {"pending": 2}  # each counted once
+    assert box.status()["d1"]["states"] == {"pending": 2, "done": 1}  # each counted once
     assert box.claim_head("d1", owner_id(), 0.05)[1]["key"] == "old"
-    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    migrated = sqlite3.connect(path)
+    tables = migrated.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     assert "meta" not in {name for (name,) in tables}
+    # the capacity counter: the two pending entries, not the done one
+    assert migrated.execute("SELECT undelivered FROM intake").fetchone()[0] == 2
+    migrated.close()
     box.close()
 
 

@@ -1,9 +1,10 @@
 """Property test of the outbox state machine: random operation sequences on a real file.
 
 Invariants after every sequence: the counts reported (trigger-kept counters of
-admitted entries plus the arrivals, admitted three at a time here) equal the
-rows, each device's claims follow HLC order, idempotent enqueues never add
-rows, and a purged key stays idempotent.
+admitted entries plus the arrivals, admitted three at a time here) and the
+capacity check's count of undelivered entries equal the rows, each device's
+claims follow HLC order, idempotent enqueues never add rows, and a purged key
+stays idempotent.
 """
 
 import contextlib
@@ -52,6 +53,9 @@ def test_random_sequences_keep_the_invariants(tmp_path_factory, operations):
         reported = {(device, state): n for device, info in outbox.status().items()
                     for state, n in info["states"].items()}
         assert reported == counted
+        # The capacity check's count: entries not done, arrivals included.
+        undelivered = conn.execute(outbox_module._UNDELIVERED).fetchone()[0]
+        assert undelivered == sum(n for (_, state), n in counted.items() if state != "done")
         for device, keys in claimed.items():
             stamps = [hlc for key, hlc in keys]
             # A device is claimed in HLC order (a retried dead letter may go again).

@@ -53,11 +53,10 @@ _ADMITTED_UP_TO = "(SELECT admitted_up_to FROM intake)"
 # The newest entry (none in an empty outbox) beside the admission mark: one row
 # that gives the next id, the clock and the number of arrivals.
 _NEWEST = "intake LEFT JOIN entry AS newest ON newest.id = (SELECT MAX(id) FROM entry)"
-# Entries not yet done (dead letters included): the admitted ones from the
-# per-device counters, plus the arrivals, whose ids run on from admitted_up_to.
+# Entries not yet done (dead letters included): the admitted ones, counted by
+# triggers, plus the arrivals, whose ids run on from admitted_up_to.
 _UNDELIVERED_TERMS = (
-    "(SELECT COALESCE(SUM(n), 0) FROM stats WHERE state != 'done') "
-    "+ MAX(0, COALESCE(newest.id, 0) - intake.admitted_up_to)"
+    "intake.undelivered + MAX(0, COALESCE(newest.id, 0) - intake.admitted_up_to)"
 )
 _UNDELIVERED = f"SELECT {_UNDELIVERED_TERMS} FROM {_NEWEST}"
 # One statement on the common path: a new key, not purged, below capacity. It
