@@ -23,7 +23,7 @@ def outbox(tmp_path):
 def test_pragmas_and_schema_version(outbox):
     conn = sqlite3.connect(outbox.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
     own = outbox._conn()
     assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -243,8 +243,8 @@ def test_queue_order_survives_a_wall_clock_stepping_back(outbox, monkeypatch):
 def test_full_logical_counter_carries_into_the_next_millisecond(tmp_path, monkeypatch):
     box = Outbox(str(tmp_path / "outbox.sqlite"))
     box._conn().execute(
-        "INSERT INTO entry (key, device, operation, body, body_hash, hlc, next_attempt_at, "
-        "created_at, updated_at) VALUES ('full', 'd1', 'sell', '{}', 'x', ?, 0, 0, 0)",
+        "INSERT INTO entry (key, device, operation, body, hlc, next_attempt_at, "
+        "created_at, updated_at) VALUES ('full', 'd1', 'sell', '{}', ?, 0, 0, 0)",
         (hlc.pack(7000, hlc.LOGICAL_MAX),),
     )
     monkeypatch.setattr(hlc, "wall_millis", lambda: 7000)
@@ -255,7 +255,7 @@ def test_full_logical_counter_carries_into_the_next_millisecond(tmp_path, monkey
 
 def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
     """A v1 file (clock kept in a meta row, counters kept at insert) upgrades and keeps
-    its entries, counts and order."""
+    its entries, references, counts and order; a tombstone gets its body's hash."""
     path = tmp_path / "outbox.sqlite"
     conn = sqlite3.connect(path)
     conn.executescript(dict(outbox_module._migrations())[1])
@@ -271,21 +271,32 @@ def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
         "created_at, updated_at) VALUES ('old', 'd1', 'sell', '{}', 'x', ?, 0, 0, 0)",
         (stamp,),
     )
-    conn.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp,))
+    conn.execute(
+        "INSERT INTO entry (key, device, operation, body, body_hash, hlc, next_attempt_at, "
+        "after_key, created_at, updated_at) VALUES ('refund', 'd2', 'sell_refund', '{}', 'z', "
+        "?, 0, 'old', 0, 0)",
+        (stamp + 1,),
+    )
+    conn.execute("UPDATE meta SET value = ? WHERE name = 'hlc'", (stamp + 1,))
     conn.commit()
     conn.close()
     box = Outbox(str(path))
     assert box.entry("old")["hlc"] == stamp
     box.enqueue("new", "d1", "sell", sample_receipt(1))
-    assert box.entry("new")["hlc"] > stamp
+    assert box.entry("new")["hlc"] > stamp + 1
+    assert box.entry("refund")["after_key"] == "old"
     assert box.status()["d1"]["states"] == {"pending": 2, "done": 1}  # each counted once
     assert box.claim_head("d1", owner_id(), 0.05)[1]["key"] == "old"
     migrated = sqlite3.connect(path)
     tables = migrated.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert "meta" not in {name for (name,) in tables}
-    # the capacity counter: the two pending entries, not the done one
-    assert migrated.execute("SELECT undelivered FROM intake").fetchone()[0] == 2
+    assert {"meta", "entry_v4"}.isdisjoint(name for (name,) in tables)
+    # the capacity counter: the three entries not done
+    assert migrated.execute("SELECT undelivered FROM intake").fetchone()[0] == 3
     migrated.close()
+    assert box.purge(retention_days=-1) == 1
+    assert box.enqueue("fiscalized", "d1", "sell", {}) is False  # its tombstone: same body
+    with pytest.raises(IdempotencyConflictError):
+        box.enqueue("fiscalized", "d1", "sell", {"changed": True})
     box.close()
 
 

@@ -54,8 +54,8 @@ def test_random_sequences_keep_the_invariants(tmp_path_factory, operations):
                     for state, n in info["states"].items()}
         assert reported == counted
         # The capacity check's count: entries not done, arrivals included.
-        undelivered = conn.execute(outbox_module._UNDELIVERED).fetchone()[0]
-        assert undelivered == sum(n for (_, state), n in counted.items() if state != "done")
+        undelivered = sum(n for (_, state), n in counted.items() if state != "done")
+        assert outbox.undelivered() == undelivered
         for device, keys in claimed.items():
             stamps = [hlc for key, hlc in keys]
             # A device is claimed in HLC order (a retried dead letter may go again).

@@ -2,8 +2,8 @@
 
 A timestamp packs wall-clock milliseconds and a logical counter into one
 sortable integer. Inside the enqueue transaction the outbox stamps a new entry
-MAX(wall_stamp(), newest entry's stamp + 1): the wall clock while it moves on,
-otherwise the counter (which carries into the next millisecond when full). So
+after(newest entry's stamp): the wall clock while it moves on, otherwise the
+counter (which carries into the next millisecond when full). So
 order survives restarts, several writer processes and a wall clock that steps
 backwards.
 """
@@ -30,6 +30,11 @@ def wall_millis():
 def wall_stamp():
     """The wall clock now, as the smallest stamp of its millisecond."""
     return pack(wall_millis(), 0)
+
+
+def after(previous):
+    """The stamp of an event that follows the one stamped `previous`."""
+    return max(wall_stamp(), previous + 1)
 
 
 def to_text(stamp):

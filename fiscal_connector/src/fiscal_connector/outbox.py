@@ -36,8 +36,10 @@ UNKNOWN = "unknown"
 DEAD = "dead"
 STATES = (PENDING, SENDING, DONE, RETRY_WAIT, UNKNOWN, DEAD)
 UNFINISHED = (PENDING, SENDING, RETRY_WAIT, UNKNOWN)
-# With "admitted = 1 AND", this matches the partial index entry_queue.
-_UNFINISHED_SQL = "('pending', 'sending', 'retry_wait', 'unknown')"
+# Entries in the per-device queues: the predicate of the partial index entry_queue.
+# Not an IN list of the four unfinished states: SQLite would build a temporary
+# b-tree for it each time a statement runs.
+_QUEUED = "admitted = 1 AND state NOT IN ('done', 'dead')"
 
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
@@ -53,39 +55,42 @@ _ADMITTED_UP_TO = "(SELECT admitted_up_to FROM intake)"
 # The newest entry (none in an empty outbox) beside the admission mark: one row
 # that gives the next id, the clock and the number of arrivals.
 _NEWEST = "intake LEFT JOIN entry AS newest ON newest.id = (SELECT MAX(id) FROM entry)"
-# Entries not yet done (dead letters included): the admitted ones, counted by
-# triggers, plus the arrivals, whose ids run on from admitted_up_to.
-_UNDELIVERED_TERMS = (
-    "intake.undelivered + MAX(0, COALESCE(newest.id, 0) - intake.admitted_up_to)"
+# The newest entry (none in an empty outbox) for the next id and the clock, the
+# admission mark and the count of admitted entries not yet done for the capacity.
+_INTAKE_COLUMNS = (
+    "COALESCE(newest.id, 0), COALESCE(newest.hlc, 0), intake.admitted_up_to, intake.undelivered"
 )
-_UNDELIVERED = f"SELECT {_UNDELIVERED_TERMS} FROM {_NEWEST}"
-# One statement on the common path: a new key, not purged, below capacity. It
-# writes the row and its key only; the drain admits it into the queue (see
-# _admit_arrivals). Its id follows both the newest row and the last admitted
-# one, so arrivals are exactly the ids above admitted_up_to, even after a purge
-# took the newest rows. The clock ticks from the newest entry's stamp.
-# Parameters are numbered, not named: binding a tuple is the cheaper.
-_ENQUEUE = (
-    "INSERT INTO entry (id, key, device, operation, body, body_hash, hlc, "
-    "next_attempt_at, after_key, created_at, updated_at) "
-    "SELECT MAX(COALESCE(newest.id, 0), intake.admitted_up_to) + 1, "
-    "?1, ?2, ?3, ?4, ?5, MAX(?6, COALESCE(newest.hlc, 0) + 1), ?7, ?8, ?7, ?7 "
-    f"FROM {_NEWEST} "
-    "WHERE NOT EXISTS (SELECT 1 FROM purged WHERE key = ?1) "
-    f"AND {_UNDELIVERED_TERMS} < ?9 "
+_INTAKE = f"SELECT {_INTAKE_COLUMNS} FROM {_NEWEST}"
+# What an enqueue reads, in one row: the above, and whether the key was purged.
+_ENQUEUE_CONTEXT = (
+    f"SELECT {_INTAKE_COLUMNS}, EXISTS (SELECT 1 FROM purged WHERE key = ?) FROM {_NEWEST}"
+)
+# A plain VALUES insert: an INSERT ... SELECT reading the entry table itself would
+# have SQLite copy the row through a temporary table first. Parameters are
+# numbered: binding a tuple is the cheaper. It writes the row and its key only;
+# the drain admits it into the queue (see _admit_arrivals).
+_INSERT_ENTRY = (
+    "INSERT INTO entry (id, key, device, operation, body, hlc, next_attempt_at, after_key, "
+    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?7) "
     "ON CONFLICT (key) DO NOTHING"
 )
 
 
-def canonical_bytes(data):
-    """Sorted keys, no spaces, UTF-8 as is: the same bytes for the same document, so
-    their hash identifies it (byte for byte what json.dumps(sort_keys=True,
-    separators=(",", ":"), ensure_ascii=False) writes, at a seventh of the cost)."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+def _undelivered(newest_id, admitted_up_to, undelivered_admitted):
+    """Entries not yet done (dead letters included): the admitted ones, counted by
+    triggers, plus the arrivals, whose ids run on from admitted_up_to."""
+    return undelivered_admitted + max(0, newest_id - admitted_up_to)
+
+
+def _sha256_hex(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def canonical_json(data):
-    return canonical_bytes(data).decode("utf-8")
+    """Sorted keys, no spaces, UTF-8 as is: the same text for the same document, so
+    it identifies it (character for character what json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False) writes, at a seventh of the cost)."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 _crash_spec_of_process = {}
@@ -170,6 +175,8 @@ class Outbox:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            # a purged entry's tombstone keeps the hash of its body (see purge)
+            conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
             return conn
         except sqlite3.Error as error:
             raise self._translate(error) from error
@@ -321,51 +328,65 @@ class Outbox:
         Raises IdempotencyConflictError when the key exists with another body,
         device or reference, OutboxFullError at capacity or on a full disk.
         """
-        canonical = canonical_bytes(body)
-        digest = hashlib.sha256(canonical).hexdigest()
-        text = canonical.decode("utf-8")
+        text = canonical_json(body)
         now = time.time()
         created = self._grouped(
-            lambda tx: self._enqueue(tx, key, device, operation, text, digest, after_key, now),
+            lambda tx: self._enqueue(tx, key, device, operation, text, after_key, now),
             durable=True,
         )
         crashpoint("enqueue:after_commit")
         return created
 
-    def _enqueue(self, tx, key, device, operation, text, digest, after_key, now):  # noqa: PLR0917
+    def _enqueue(self, tx, key, device, operation, text, after_key, now):  # noqa: PLR0917
         after_key = self._check_reference(tx, key, after_key)
-        inserted = tx.execute(
-            _ENQUEUE,
-            (key, device, operation, text, digest, hlc.wall_stamp(), now, after_key,
-             self.max_entries),
-        ).rowcount
-        if not inserted:
-            self._refuse_or_accept_again(tx, key, device, digest, after_key)
-            return False
-        crashpoint("enqueue:before_commit")
-        return True
+        newest, newest_hlc, admitted_up_to, undelivered, purged = tx.execute(
+            _ENQUEUE_CONTEXT, (key,)
+        ).fetchone()
+        live = _undelivered(newest, admitted_up_to, undelivered)
+        if not purged and live < self.max_entries:
+            # The id follows both the newest row and the last admitted one, so arrivals
+            # are exactly the ids above admitted_up_to, even after a purge took the
+            # newest rows.
+            entry_id = max(newest, admitted_up_to) + 1
+            inserted = tx.execute(
+                _INSERT_ENTRY,
+                (entry_id, key, device, operation, text, hlc.after(newest_hlc), now, after_key),
+            ).rowcount
+            if inserted:
+                crashpoint("enqueue:before_commit")
+                return True
+        self._refuse_or_accept_again(tx, key, device, text, after_key, live)
+        return False
 
-    def _refuse_or_accept_again(self, tx, key, device, digest, after_key):
+    def _refuse_or_accept_again(self, tx, key, device, text, after_key, live):  # noqa: PLR0917
         """Why nothing was inserted: the same entry again (fine), another one, or a full outbox."""
         # A purged key keeps device and body hash only: its reference no longer matters.
         existing = tx.execute(
-            "SELECT device, body_hash, after_key, 0 AS purged FROM entry WHERE key = ? "
+            "SELECT device, body, after_key, 0 AS purged FROM entry WHERE key = ? "
             "UNION ALL SELECT device, body_hash, NULL, 1 FROM purged WHERE key = ? LIMIT 1",
             (key, key),
         ).fetchone()
         if existing is None:
-            live = tx.execute(_UNDELIVERED).fetchone()[0]
             raise OutboxFullError(
                 f"The outbox {self.path} holds {live} undelivered entries, its limit is "
                 f"{self.max_entries}: {key} was not queued. Check the devices "
                 "(`fiscal-connector status`), drain, or raise max_entries."
             )
-        same = existing["device"] == device and existing["body_hash"] == digest
-        if not (same and (existing["purged"] or existing["after_key"] == after_key)):
+        if existing["purged"]:
+            same = existing["device"] == device and existing["body"] == _sha256_hex(text)
+        else:
+            same = existing["device"] == device and existing["body"] == text
+            same = same and existing["after_key"] == after_key
+        if not same:
             raise IdempotencyConflictError(
                 f"Key {key} is already queued with a different receipt, device or reference: "
                 "a changed document needs a new key (it would be a second fiscal document)"
             )
+
+    def undelivered(self):
+        """How many entries are not done yet (dead letters included): what max_entries limits."""
+        newest, _, admitted_up_to, undelivered = self._read(_INTAKE)[0]
+        return _undelivered(newest, admitted_up_to, undelivered)
 
     @staticmethod
     def _check_reference(tx, key, after_key):
@@ -407,9 +428,7 @@ class Outbox:
         """Put up to ADMIT_BATCH entries queued since the last pass into the per-device
         queue index and counters (batched here instead of two more B-trees in every
         sale's commit); return whether more arrivals wait."""
-        newest, admitted_up_to = tx.execute(
-            f"SELECT COALESCE(newest.id, 0), intake.admitted_up_to FROM {_NEWEST}"
-        ).fetchone()
+        newest, _, admitted_up_to, _ = tx.execute(_INTAKE).fetchone()
         last = min(newest, admitted_up_to + ADMIT_BATCH)
         if last > admitted_up_to:
             tx.execute(
@@ -422,8 +441,7 @@ class Outbox:
         now = time.time()
         more_arrivals = self._admit_arrivals(tx)
         head = tx.execute(
-            f"SELECT * FROM entry WHERE device = ? AND admitted = 1 AND state IN {_UNFINISHED_SQL} "
-            "ORDER BY hlc, id LIMIT 1",
+            f"SELECT * FROM entry WHERE device = ? AND {_QUEUED} ORDER BY hlc, id LIMIT 1",
             (device,),
         ).fetchone()
         if head is None:  # admitted entries are older than arrivals: look further only then
@@ -590,7 +608,7 @@ class Outbox:
         with self._write() as tx:
             tx.execute(
                 "INSERT OR IGNORE INTO purged (key, device, body_hash, done_at) "
-                "SELECT key, device, body_hash, done_at FROM entry "
+                "SELECT key, device, sha256_hex(body), done_at FROM entry "
                 "WHERE state = 'done' AND done_at < ?",
                 (cutoff,),
             )
@@ -629,8 +647,8 @@ class Outbox:
             if arrived:
                 states[PENDING] = states.get(PENDING, 0) + arrived
             head = self._read(  # an admitted entry is older than any arrival
-                f"SELECT created_at FROM entry WHERE device = ? AND admitted = 1 "
-                f"AND state IN {_UNFINISHED_SQL} ORDER BY hlc, id LIMIT 1",
+                f"SELECT created_at FROM entry WHERE device = ? AND {_QUEUED} "
+                "ORDER BY hlc, id LIMIT 1",
                 (device,),
             )
             oldest = head[0][0] if head else oldest
