@@ -82,6 +82,34 @@ def test_claim_is_atomic_between_threads(outbox):
     assert sorted(results) == ["busy"] * 7 + ["claimed"]
 
 
+def test_threads_enqueueing_at_once_each_get_their_own_outcome(outbox):
+    """A thread finding the writer free commits alone; the others queue and commit as
+    a group, where one refused entry (a changed body under a queued key) undoes
+    only itself."""
+    outbox.enqueue("taken", "d1", "sell", sample_receipt(0))
+    outcomes = {}
+    barrier = threading.Barrier(8)
+
+    def enqueue_many(thread_number):
+        barrier.wait()
+        for number in range(40):
+            key = f"t{thread_number}-{number}"
+            outcomes[key] = outbox.enqueue(key, "d1", "sell", sample_receipt(number))
+            try:
+                outbox.enqueue("taken", "d1", "sell", sample_receipt(thread_number + 1))
+            except IdempotencyConflictError:
+                outcomes[f"refused {key}"] = True
+
+    threads = [threading.Thread(target=enqueue_many, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 640 and all(outcomes.values())
+    assert outbox.status()["d1"]["states"] == {"pending": 321}
+    assert outbox.undelivered() == 321
+
+
 def test_sending_row_of_a_dead_drainer_is_recovered_as_unknown(outbox):
     outbox.enqueue("k", "d1", "sell", sample_receipt(1))
     dead_owner = "%s|999999999|gone|x" % owner_id().split("|")[0]
