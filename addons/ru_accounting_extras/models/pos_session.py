@@ -15,11 +15,12 @@ class PosSession(models.Model):
     _inherit = "pos.session"
 
     ru_cash_order_ids = fields.One2many("ru.cash.order", "pos_session_id", string="Cash Orders")
+    # Not stored: stored, every POS payment would recompute them on the sale's path.
     ru_payment_cash_total = fields.Monetary(
-        string="Cash Payments", compute="_compute_ru_z_reconciliation", store=True
+        string="Cash Payments", compute="_compute_ru_payment_totals"
     )
     ru_payment_electronic_total = fields.Monetary(
-        string="Electronic Payments", compute="_compute_ru_z_reconciliation", store=True
+        string="Electronic Payments", compute="_compute_ru_payment_totals"
     )
     ru_z_cash_difference = fields.Monetary(
         string="Cash Difference (Z - POS)", compute="_compute_ru_z_reconciliation", store=True
@@ -68,11 +69,17 @@ class PosSession(models.Model):
                 totals[session.id]["electronic"] += amount
         return totals
 
-    @api.depends(
-        "order_ids.payment_ids.amount",
-        "order_ids.payment_ids.payment_method_id",
-        *Z_FIELDS,
-    )
+    def _compute_ru_payment_totals(self):
+        totals = self._ru_payment_totals() if self.ids else {}
+        for session in self:
+            paid = totals.get(session.id, {"cash": 0.0, "electronic": 0.0})
+            session.ru_payment_cash_total = session.currency_id.round(paid["cash"])
+            session.ru_payment_electronic_total = session.currency_id.round(paid["electronic"])
+
+    # Recomputed when the fiscal totals or the Z report change (the drain's results)
+    # and when the session's state does (closing), never on a sale: it then reads
+    # the payments as they are.
+    @api.depends("state", *Z_FIELDS)
     def _compute_ru_z_reconciliation(self):
         totals = self._ru_payment_totals() if self.ids else {}
         for session in self:
@@ -97,8 +104,6 @@ class PosSession(models.Model):
                 state = "mismatch" if differs else "matched"
             session.update(
                 {
-                    "ru_payment_cash_total": currency.round(paid["cash"]),
-                    "ru_payment_electronic_total": currency.round(paid["electronic"]),
                     "ru_z_cash_difference": cash_diff,
                     "ru_z_electronic_difference": electronic_diff,
                     "ru_z_total_difference": total_diff,

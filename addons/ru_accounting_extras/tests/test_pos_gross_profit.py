@@ -165,11 +165,9 @@ class TestPosGrossProfit(TestPoSCommon):
         self.assertEqual(total_row[1:5], [6.0, 15431.02, 7500.0, 7931.02])
         self.assertEqual(total_row[5], 51.4)
 
-    def test_z_report_reconciliation_flags_a_difference(self):
-        session = self._sell()
-        self.assertEqual(session.ru_payment_cash_total, 14100.00)
-        self.assertAlmostEqual(session.ru_payment_electronic_total, 3832.22, places=2)
-        self.assertEqual(session.ru_z_state, "pending")
+    @staticmethod
+    def _write_matching_z_report(session):
+        """The Z report the drain records for the sales of _sell, to the kopeck."""
         session.write(
             {
                 "fiscal_sale_total": 21232.22,
@@ -179,6 +177,27 @@ class TestPosGrossProfit(TestPoSCommon):
                 "fiscal_z_report_done": True,
             }
         )
+
+    def test_sale_after_the_z_report_is_reconciled_when_the_session_closes(self):
+        """A sale does not recompute the reconciliation (it is off the till's path);
+        closing the session does, and sees the payment no Z report covers."""
+        session = self._sell()
+        self._write_matching_z_report(session)
+        self.assertEqual(session.ru_z_state, "matched")
+        self._create_orders(
+            [{"pos_order_lines_ui_args": [(self.cloth, 1)], "uid": "00001-001-0004"}]
+        )
+        self.assertAlmostEqual(session.ru_payment_cash_total, 14349.90, places=2)
+        session.write({"state": "closing_control"})
+        self.assertEqual(session.ru_z_state, "mismatch")
+        self.assertAlmostEqual(session.ru_z_cash_difference, -249.90, places=2)
+
+    def test_z_report_reconciliation_flags_a_difference(self):
+        session = self._sell()
+        self.assertEqual(session.ru_payment_cash_total, 14100.00)
+        self.assertAlmostEqual(session.ru_payment_electronic_total, 3832.22, places=2)
+        self.assertEqual(session.ru_z_state, "pending")
+        self._write_matching_z_report(session)
         self.assertEqual(session.ru_z_state, "matched")
         self.assertFalse(session.ru_z_mismatch)
         self.assertFalse(session.activity_ids.filtered(lambda a: a.user_id == self.manager))
