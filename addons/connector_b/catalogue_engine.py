@@ -88,6 +88,8 @@ class CatalogueImport:
         self.templates = self.env["product.template"].sudo().with_context(
             **QUIET, active_test=False)
         self.sellers = self.env["product.supplierinfo"].sudo().with_context(**QUIET)
+        self.variants = self.env["product.product"].sudo().with_context(
+            **QUIET, active_test=False)
         self.options = self.profile._parser_options()
         self.key_target = KEY_TARGETS[self.profile.match_key]
         self.columns = self._columns()
@@ -204,16 +206,19 @@ class CatalogueImport:
         """Write the plans of one chunk, then the lowest-price rule on what changed."""
         creates = [plan for plan in plans if plan.action == "create"]
         if creates:
+            # A new product has no attributes: it is created as its one variant, which
+            # creates its template. Created as templates, Odoo (product, point_of_sale)
+            # would then look up each template's variants one template at a time.
             # Odoo computes a new record's defaults one record at a time, some with a
             # query each; they are the same for the whole chunk, so they come in once.
-            defaults = self.templates._add_missing_default_values({})
-            templates = self.templates.create(
+            defaults = self.variants._add_missing_default_values({})
+            variants = self.variants.create(
                 [{**defaults, **self._create_vals(plan)} for plan in creates])
             costs = {}
-            for plan, template in zip(creates, templates):
-                plan.template = template
+            for plan, variant in zip(creates, variants):
+                plan.template = variant.product_tmpl_id
                 if plan.seller_vals.get("price"):
-                    costs[template.product_variant_id.id] = self._company_amount(
+                    costs[variant.id] = self._company_amount(
                         plan.seller_vals["price"], plan.seller_vals["currency_id"])
             self.templates._catalogue_set_costs(costs)
         touched_ids = []
@@ -300,8 +305,7 @@ class CatalogueImport:
                 by_key.setdefault(seller.product_code, (seller.product_tmpl_id, seller))
         else:
             field_name = self.key_target
-            variants = self.env["product.product"].sudo().with_context(active_test=False)
-            for variant in variants.search([(field_name, "in", keys)], order="id"):
+            for variant in self.variants.search([(field_name, "in", keys)], order="id"):
                 by_key.setdefault(variant[field_name], (variant.product_tmpl_id, None))
             templates = self.templates.browse({t.id for t, __ in by_key.values()})
             sellers = {}
@@ -319,8 +323,7 @@ class CatalogueImport:
         wanted = {plan.values["barcode"]: plan for plan in plans if plan.values.get("barcode")}
         if not wanted or self.key_target == "barcode":
             return
-        variants = self.env["product.product"].sudo().with_context(active_test=False)
-        for variant in variants.search([("barcode", "in", list(wanted))]):
+        for variant in self.variants.search([("barcode", "in", list(wanted))]):
             plan = wanted[variant.barcode]
             if variant.product_tmpl_id != plan.template:
                 plan.errors.append(_("the barcode %(barcode)s already belongs to %(product)s",

@@ -12,6 +12,9 @@ class TestSupplierFiles(CatalogueCase):
         frame = self.seller(self.optika, "FR-1001")
         self.assertEqual(frame.product_tmpl_id.name, "Оправа Ray Classic 52-18")
         self.assertEqual(frame.product_tmpl_id.barcode, "4600000000015")
+        # created as its one variant, which carries the barcode
+        self.assertEqual(frame.product_tmpl_id.product_variant_ids.barcode, "4600000000015")
+        self.assertEqual(frame.product_tmpl_id.product_variant_count, 1)
         self.assertEqual(frame.price, 2450.0)
         self.assertEqual(frame.catalogue_retail_price, 4990.0)
         self.assertEqual(frame.catalogue_vat, "20")
