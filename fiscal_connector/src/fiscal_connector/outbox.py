@@ -52,10 +52,9 @@ STALE_CLAIM_SECONDS = 600
 # enqueue never waits long behind a drain that catches up on a large backlog.
 ADMIT_BATCH = 1000
 _ADMITTED_UP_TO = "(SELECT admitted_up_to FROM intake)"
-# The newest entry (none in an empty outbox) beside the admission mark: one row
-# that gives the next id, the clock and the number of arrivals.
+# The admission mark beside the newest entry (none in an empty outbox): one row.
 _NEWEST = "intake LEFT JOIN entry AS newest ON newest.id = (SELECT MAX(id) FROM entry)"
-# The newest entry (none in an empty outbox) for the next id and the clock, the
+# From it: the newest entry's id and stamp for the next id and the clock, the
 # admission mark and the count of admitted entries not yet done for the capacity.
 _INTAKE_COLUMNS = (
     "COALESCE(newest.id, 0), COALESCE(newest.hlc, 0), intake.admitted_up_to, intake.undelivered"
