@@ -23,10 +23,13 @@ class MrpProduction(models.Model):
     @api.depends("fiscal_pos_order_ids.state", "fiscal_pos_order_ids.fiscal_deposit_amount")
     def _compute_fiscal_deposit_total(self):
         for job in self:
-            amounts = job._fiscal_paid_orders().mapped("fiscal_deposit_amount")
-            job.fiscal_deposit_total = float(sum(map(_money, amounts), Decimal(0)))
+            job.fiscal_deposit_total = float(job._fiscal_deposits())
 
-    def _fiscal_paid_orders(self):
-        """The job's POS orders that were paid: only their deposits count."""
+    def _fiscal_deposits(self, besides=None):
+        """Deposits paid towards the job, exact (Decimal): those of its paid POS orders,
+        other than the orders `besides`."""
         self.ensure_one()
-        return self.fiscal_pos_order_ids.filtered(lambda o: o.state in ("paid", "done", "invoiced"))
+        paid = self.fiscal_pos_order_ids.filtered(lambda o: o.state in ("paid", "done", "invoiced"))
+        if besides:
+            paid -= besides
+        return sum(map(_money, paid.mapped("fiscal_deposit_amount")), Decimal(0))

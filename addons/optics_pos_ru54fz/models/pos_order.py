@@ -280,10 +280,7 @@ class PosOrder(models.Model):
         job = self.optics_job_id
         if not setoff or not job:
             return
-        others = job._fiscal_paid_orders() - self
-        available = sum(
-            (_money(amount) for amount in others.mapped("fiscal_deposit_amount")), Decimal(0)
-        )
+        available = job._fiscal_deposits(besides=self)
         if setoff > available:
             raise UserError(
                 _(

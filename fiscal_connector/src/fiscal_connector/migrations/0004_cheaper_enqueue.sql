@@ -1,13 +1,17 @@
--- Outbox schema v5: the entry table rebuilt so that inserting a row does less.
--- * No body_hash column: a queued entry is compared by its body; only a purged
---   entry's tombstone keeps a hash, computed when it is purged.
--- * No IN list over constants in the state check or the queue index: SQLite
---   builds a temporary b-tree for an IN list of more than two values each time
---   a statement runs, so every insert built two.
+-- Outbox schema v4: an enqueue does less.
+-- * The capacity check reads one counter beside the admission mark (the
+--   admitted entries not yet done, dead letters included), kept by triggers in
+--   the drain's transactions, instead of a row per device and state.
+-- * The entry table is rebuilt:
+--   - no body_hash column: a queued entry is compared by its body; only a
+--     purged entry's tombstone keeps a hash, computed when it is purged;
+--   - no IN list over constants in the state check or the queue index: SQLite
+--     builds a temporary b-tree for an IN list of more than two values each
+--     time a statement runs, so every insert built two.
 -- Rows keep their ids, so the admission mark and the clock carry over.
 PRAGMA defer_foreign_keys = ON;
 
-ALTER TABLE entry RENAME TO entry_v4;
+ALTER TABLE entry RENAME TO entry_v3;
 
 CREATE TABLE entry (
     id              INTEGER PRIMARY KEY,
@@ -40,10 +44,13 @@ INSERT INTO entry (id, key, device, operation, body, hlc, state, submitted, atte
 SELECT id, key, device, operation, body, hlc, state, submitted, attempts,
        next_attempt_at, last_error, result, backend_ref, after_key, claim,
        notified, created_at, updated_at, done_at, admitted
-FROM entry_v4 ORDER BY id;
+FROM entry_v3 ORDER BY id;
 
 -- Its indexes and triggers went with it.
-DROP TABLE entry_v4;
+DROP TABLE entry_v3;
+
+ALTER TABLE intake ADD COLUMN undelivered INTEGER NOT NULL DEFAULT 0;
+UPDATE intake SET undelivered = (SELECT COUNT(*) FROM entry WHERE admitted = 1 AND state != 'done');
 
 -- The per-device queue: admitted, unfinished entries in HLC order.
 CREATE INDEX entry_queue ON entry (device, hlc, id)
