@@ -23,7 +23,7 @@ def outbox(tmp_path):
 def test_pragmas_and_schema_version(outbox):
     conn = sqlite3.connect(outbox.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     own = outbox._conn()
     assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -317,7 +317,7 @@ def test_version_1_outbox_is_migrated_in_place(tmp_path, monkeypatch):
     assert box.claim_head("d1", owner_id(), 0.05)[1]["key"] == "old"
     migrated = sqlite3.connect(path)
     tables = migrated.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert {"meta", "entry_v4"}.isdisjoint(name for (name,) in tables)
+    assert {"meta", "entry_v3"}.isdisjoint(name for (name,) in tables)
     # the capacity counter: the three entries not done
     assert migrated.execute("SELECT undelivered FROM intake").fetchone()[0] == 3
     migrated.close()
