@@ -69,6 +69,7 @@ class PosSession(models.Model):
                 totals[session.id]["electronic"] += amount
         return totals
 
+    @api.depends("order_ids.payment_ids.amount", "order_ids.payment_ids.payment_method_id")
     def _compute_ru_payment_totals(self):
         totals = self._ru_payment_totals() if self.ids else {}
         for session in self:
@@ -81,19 +82,13 @@ class PosSession(models.Model):
     # the payments as they are.
     @api.depends("state", *Z_FIELDS)
     def _compute_ru_z_reconciliation(self):
-        totals = self._ru_payment_totals() if self.ids else {}
         for session in self:
             currency = session.currency_id
-            paid = totals.get(session.id, {"cash": 0.0, "electronic": 0.0})
-            cash_diff = currency.round(session.fiscal_cash_total - paid["cash"])
-            electronic_diff = currency.round(
-                session.fiscal_electronic_total - paid["electronic"]
-            )
+            cash, electronic = session.ru_payment_cash_total, session.ru_payment_electronic_total
+            cash_diff = currency.round(session.fiscal_cash_total - cash)
+            electronic_diff = currency.round(session.fiscal_electronic_total - electronic)
             total_diff = currency.round(
-                session.fiscal_sale_total
-                - session.fiscal_refund_total
-                - paid["cash"]
-                - paid["electronic"]
+                session.fiscal_sale_total - session.fiscal_refund_total - cash - electronic
             )
             differs = any(
                 not currency.is_zero(diff) for diff in (cash_diff, electronic_diff, total_diff)
