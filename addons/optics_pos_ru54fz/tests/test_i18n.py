@@ -3,6 +3,10 @@ import polib
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.misc import file_path
 
+# OCA's PO format (oca-checks-po) empties a translation that equals its term: these read
+# the same in Russian.
+SAME_IN_RUSSIAN = {"ID", "http://127.0.0.1:16732"}
+
 
 @tagged("post_install", "-at_install")
 class TestRussianTranslation(TransactionCase):
@@ -10,7 +14,8 @@ class TestRussianTranslation(TransactionCase):
         catalogue = polib.pofile(file_path("optics_pos_ru54fz/i18n/ru.po"))
         template = polib.pofile(file_path("optics_pos_ru54fz/i18n/optics_pos_ru54fz.pot"))
         self.assertEqual({e.msgid for e in template}, {e.msgid for e in catalogue})
-        self.assertFalse([e.msgid for e in catalogue if not e.msgstr.strip()])
+        untranslated = {e.msgid for e in catalogue if not e.msgstr.strip()}
+        self.assertFalse(untranslated - SAME_IN_RUSSIAN)
 
     def test_terms_load_into_odoo(self):
         self.env["res.lang"]._activate_lang("ru_RU")
