@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test, in order: ruff, pylint-odoo (OCA mandatory checks), the
-# pytest suite under tests/, then the Odoo tests of the four modules on a fresh
-# database where Odoo 17 is importable. Ends with a summary of what ran.
+# Runs every test, in order: ruff, pylint-odoo (OCA mandatory checks), OCA's module
+# and PO checks, promtool on the alert rules, the pytest suite under tests/, then the
+# Odoo tests of the four modules on a fresh database where Odoo 17 is importable.
+# Ends with a summary of what ran.
 set -uo pipefail
 source "$(dirname "$0")/venv.sh"
 source "$ROOT/scripts/odoo-env.sh"
@@ -28,6 +29,23 @@ if pylint --rcfile=.pylintrc-mandatory addons/*; then
     record pylint ok "addons/ clean"
 else
     record pylint FAIL "see above"
+fi
+
+echo "== OCA module checks (oca-checks-odoo-module, oca-checks-po)"
+oca_rc=0
+oca-checks-odoo-module addons/* || oca_rc=1
+oca-checks-po addons/*/i18n/*.po addons/*/i18n/*.pot || oca_rc=1
+if [ $oca_rc -eq 0 ]; then record oca ok "addons/ clean"; else record oca FAIL "see above"; fi
+
+echo "== promtool check rules, promtool test rules"
+rules=deploy/prometheus/fiscal-alerts.yml
+if ! command -v promtool >/dev/null; then
+    echo "promtool check skipped: promtool is not installed (Debian package prometheus; .ci/run installs it where apt-get works)"
+    record promtool skipped "promtool not installed"
+elif promtool check rules "$rules" && promtool test rules "${rules%.yml}.test.yml"; then
+    record promtool ok "$rules checked, its unit tests pass"
+else
+    record promtool FAIL "see above"
 fi
 
 echo "== pytest tests/"
@@ -65,9 +83,9 @@ else
         -i "$OUR_MODULES" --test-enable --test-tags="$tags" --stop-after-init \
         --log-level=test > "$log" 2>&1
     rc=$?
-    # Any error, traceback, failed test or warning not on the allowlist fails the run.
-    grep -E ' (ERROR|CRITICAL) |Traceback|^FAIL:|^ERROR:' "$log" > var/odoo-problems.txt
-    grep -E ' WARNING ' "$log" | grep -v -E -f .ci/odoo-log-allowlist.txt >> var/odoo-problems.txt
+    # Any error, traceback, failed test or warning not on the allowlist fails the run,
+    # except py.warnings raised inside third-party packages.
+    bash scripts/odoo-log-problems.sh "$log" .ci/odoo-log-allowlist.txt > var/odoo-problems.txt
     stats=$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -1)
     read -r of oe ot < <(echo "${stats:-0 failed, 0 error(s) of 0 tests}" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests/\1 \2 \3/')
     tests_passed=$((tests_passed + ot - of - oe)); tests_failed=$((tests_failed + of + oe))
