@@ -1,1 +1,10 @@
-from . import test_access, test_atol_online, test_fiscal_flow, test_i18n, test_outage, test_pos_tour
+from . import (
+    test_access,
+    test_atol_online,
+    test_drain_run,
+    test_fiscal_flow,
+    test_i18n,
+    test_neutralize,
+    test_outage,
+    test_pos_tour,
+)
