@@ -9,11 +9,14 @@ import dataclasses
 import importlib.util
 import json
 import socket
+import threading
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 import redis
+from fiscal_connector.clock import SYSTEM_CLOCK, Clock
 
 from fiscal_connector import ConnectorConfig, open_connector
 
@@ -41,9 +44,39 @@ def fast_config(outbox_path, **overrides):
     """Settings with short backoffs and timers, so faults settle within a test."""
     values = {"backoff_base": 0.01, "backoff_cap": 0.2, "poll_interval": 0.05,
               "poll_budget": 1.0, "breaker_fail_max": 50, "breaker_reset_timeout": 1.0,
-              "max_attempts": 30, "lock_expire": 10}
+              "lock_expire": 10}
     values.update(overrides)
     return ConnectorConfig(str(outbox_path), **values)
+
+
+class SimulatedClock(Clock):
+    """Time that passes as the connector waits: every wait or sleep moves the clock on by
+    what was asked and takes a millisecond, so hours of backoff pass in seconds. The
+    circuit breaker (pybreaker) keeps real time: give it a short reset timeout."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ahead = 0.0
+
+    def advance(self, seconds):
+        with self._lock:
+            self._ahead += max(seconds, 0.0)
+
+    def time(self):
+        return time.time() + self._ahead
+
+    def monotonic(self):
+        return time.monotonic() + self._ahead
+
+    def sleep(self, seconds):
+        self.advance(seconds)
+        time.sleep(0.001)
+
+    def wait(self, event, seconds):
+        if event.is_set():
+            return True
+        self.advance(seconds)
+        return event.wait(0.001)
 
 
 def write_config_file(path, config, devices):
@@ -71,14 +104,15 @@ def redis_prefix():
 
 @pytest.fixture
 def connector_factory(tmp_path, redis_prefix):
-    """connector_factory(devices, redis=True, **settings) -> an open Connector (closed after)."""
+    """connector_factory(devices, redis=True, clock=..., **settings) -> an open Connector
+    (closed after)."""
     opened = []
 
-    def make(devices, redis_enabled=True, outbox_path=None, **settings):
+    def make(devices, redis_enabled=True, outbox_path=None, clock=SYSTEM_CLOCK, **settings):
         config = fast_config(outbox_path or tmp_path / "outbox.sqlite", **settings)
         if redis_enabled:
             config = dataclasses.replace(config, redis_url=REDIS_URL, redis_prefix=redis_prefix)
-        conn = open_connector(config, devices)
+        conn = open_connector(config, devices, clock=clock)
         opened.append(conn)
         return conn
 

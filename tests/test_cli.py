@@ -23,15 +23,15 @@ def run(*args, status=0):
 
 def _config_text(kind, outbox, devices):
     if kind == "json":
-        return json.dumps({"outbox_path": str(outbox), "max_attempts": 5,
+        return json.dumps({"outbox_path": str(outbox), "backoff_cap": 5,
                            "devices": {code: dict(settings) for code, settings in devices}})
     if kind == "toml":
-        lines = [f'outbox_path = "{outbox}"', "max_attempts = 5"]
+        lines = [f'outbox_path = "{outbox}"', "backoff_cap = 5"]
         for code, settings in devices:
             lines.append(f"[devices.{code}]")
             lines += [f'{name} = "{value}"' for name, value in settings]
         return "\n".join(lines) + "\n"
-    lines = ["[connector]", f"outbox_path = {outbox}", "max_attempts = 5"]
+    lines = ["[connector]", f"outbox_path = {outbox}", "backoff_cap = 5"]
     for code, settings in devices:
         lines.append(f"[device:{code}]")
         lines += [f"{name} = {value}" for name, value in settings]
@@ -53,9 +53,15 @@ def _write_config(kind, tmp_path, atol_web_emulator, atol_online_emulator):
 @pytest.mark.parametrize("kind", ["json", "toml", "ini"])
 def test_config_file_formats(kind, tmp_path, atol_web_emulator, atol_online_emulator):
     path = _write_config(kind, tmp_path, atol_web_emulator, atol_online_emulator)
+    empty = tmp_path / "nothing.jsonl"
+    empty.write_text("")
+    assert run("--config", str(path), "enqueue", str(empty)).stdout == "nothing to queue\n"
     status = json.loads(run("--config", str(path), "--json", "status").stdout)
     assert status == {code: {"depth": 0, "oldest_pending_age": None, "states": {},
-                             "last_success": None, "last_error": None, "breaker": "closed"}
+                             "last_success": None, "last_error": None, "cleared_error": None,
+                             "unreachable_since": None, "paused": None, "paused_at": None,
+                             "shift_opened_at": None, "breaker": "closed",
+                             "breaker_opened_at": None}
                       for code in ("cloud", "web")}
 
 
@@ -72,49 +78,46 @@ def test_enqueue_drain_show_status_dlq(tmp_path, atol_web_emulator, atol_online_
              for n in range(4)]
     lines.append({"key": "k0-refund", "device": "web",
                   "receipt": sample_receipt(0, "sell_refund"), "after_key": "k0"})
-    wrong_inn = sample_receipt(9)
-    wrong_inn["company"]["inn"] = "7707083893"  # valid, but not the cloud group's INN
-    lines.append({"key": "bad-inn", "device": "cloud", "receipt": wrong_inn})
-    broken = dict(sample_receipt(5), total="1.00")
-    lines.append({"key": "broken", "device": "web", "receipt": broken})
+    lines.append({"key": "k-last", "device": "cloud", "receipt": sample_receipt(7)})
     source = tmp_path / "receipts.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines) + "not json\n")
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
     base = ["--config", str(config_file), "--json"]
 
-    queued = json.loads(run(*base, "enqueue", str(source), status=1).stdout)
-    assert queued["failed"] == 2
-    assert [row.get("result") for row in queued["results"][:6]] == ["queued"] * 6
-    assert "total" in queued["results"][6]["error"]
-    assert queued["results"][7]["error"].startswith("invalid JSON")
-    again = json.loads(run(*base, "enqueue", str(source), status=1).stdout)
-    assert again["results"][0]["result"] == "already queued"
+    queued = [json.loads(line) for line in run(*base, "enqueue", str(source)).stdout.splitlines()]
+    assert [row["result"] for row in queued] == ["queued"] * 6
+    again = [json.loads(line) for line in run(*base, "enqueue", str(source)).stdout.splitlines()]
+    assert again[0] == {"line": 1, "key": "k0", "result": "already queued"}
 
     status = json.loads(run(*base, "status").stdout)
     assert status["web"]["depth"] == 3 and status["cloud"]["states"] == {"pending": 3}
+    atol_online_emulator.set_faults(reject=1)  # the register refuses k1, the cloud's first
     report = json.loads(run(*base, "drain", "--seconds", "20").stdout)
     assert (report["done"], report["dead"]) == (5, 1)
 
     shown = json.loads(run(*base, "show", "k0-refund").stdout)
     assert shown["state"] == "done" and shown["result"]["fd_number"] > 0
-    assert "INN" in run("--config", str(config_file), "show", "bad-inn").stdout
+    assert "refused the document" in run("--config", str(config_file), "show", "k1").stdout
     dead = json.loads(run(*base, "dlq", "list").stdout)
-    assert [row["key"] for row in dead] == ["bad-inn"]
-    run(*base, "dlq", "retry", "bad-inn")
-    assert json.loads(run(*base, "show", "bad-inn").stdout)["state"] == "pending"
-    error = run("--config", str(config_file), "dlq", "retry", "k1", status=1).stderr
+    assert [row["key"] for row in dead] == ["k1"]
+    run(*base, "dlq", "retry", "k1")
+    assert json.loads(run(*base, "show", "k1").stdout)["state"] == "pending"
+    error = run("--config", str(config_file), "dlq", "retry", "k2", status=1).stderr
     assert "not a dead letter" in error
-    assert atol_online_emulator.documents().get("bad-inn", 0) == 0
+    assert atol_online_emulator.documents().get("k1", 0) == 0
+    run(*base, "drain", "--seconds", "20")
+    assert atol_online_emulator.documents()["k1"] == 1
     text = run("--config", str(config_file), "status").stdout
     assert "web" in text and "closed" in text
 
 
 def test_errors_are_clear(tmp_path):
     assert "--config" in run("status", status=1).stderr
+    (tmp_path / "o.sqlite").write_bytes(b"")  # an empty file is an empty database
     assert "No outbox entry" in run("--outbox", str(tmp_path / "o.sqlite"), "show", "x",
                                     status=1).stderr
     bad = tmp_path / "bad.json"
     bad.write_text('{"outbox_path": "o.sqlite", "colour": "red"}')
-    assert "Unknown connector settings: colour" in run("--config", str(bad), "status",
+    assert "The connector: unknown settings colour" in run("--config", str(bad), "status",
                                                        status=1).stderr
     (tmp_path / "junk.sqlite").write_bytes(b"junk" * 2000)
     assert "damaged" in run("--outbox", str(tmp_path / "junk.sqlite"), "status", status=1).stderr

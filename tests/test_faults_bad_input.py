@@ -4,6 +4,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -100,8 +101,18 @@ def test_corrupted_outbox_is_reported_never_recreated(tmp_path, damage):
     else:
         path.write_bytes(b"these are not the receipts you are looking for" * 100)
     before = path.read_bytes()
-    with pytest.raises(OutboxCorruptError, match="NOT recreated"):
-        open_connector(config, [])
+    # A process checks the file when it first opens it, and on an admin's request.
+    checked = subprocess.run([sys.executable, "-m", "fiscal_connector.cli", "--outbox",
+                              str(path), "status"], capture_output=True, text=True, check=False)
+    assert checked.returncode == 1 and "NOT recreated" in checked.stderr
+    assert len(checked.stderr.splitlines()) == 1
+    if damage == "not_sqlite":
+        with pytest.raises(OutboxCorruptError, match="NOT recreated"):
+            open_connector(config, [])
+    else:  # opened before in this process: not read whole again, until asked to
+        with open_connector(config, [], create=False) as again, pytest.raises(
+                OutboxCorruptError, match="NOT recreated"):
+            again.check_integrity()
     assert path.read_bytes() == before
 
 

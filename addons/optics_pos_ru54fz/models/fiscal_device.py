@@ -24,7 +24,6 @@ TAXATION_SYSTEMS = [
 CONNECTOR_PARAMS = {
     "max_entries": 100000,
     "retention_days": 30,
-    "max_attempts": 20,
     "backoff_base": 1.0,
     "backoff_cap": 300.0,
     "breaker_fail_max": 5,

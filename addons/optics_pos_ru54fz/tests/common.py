@@ -71,7 +71,6 @@ class FiscalPosCase(FiscalEmulatorMixin, TestPoSCommon):
             backoff_cap=0.05,
             breaker_reset_timeout=0.2,
             breaker_fail_max=3,
-            max_attempts=1000,
             drain_seconds=3,
         )
         cls.device = cls.create_fiscal_device()

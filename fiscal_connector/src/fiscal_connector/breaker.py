@@ -1,4 +1,5 @@
-"""One pybreaker circuit breaker per device, its state in Redis when Redis is there.
+"""One pybreaker circuit breaker per device, its state in Redis when Redis is there,
+else in the outbox file, so every process of the host sees what the drainer sees.
 
 Only transport failures count (TransientBackendError: connection errors,
 timeouts, 5xx, malformed answers): a rejected receipt says the register is
@@ -33,6 +34,63 @@ class _RedisStorage(pybreaker.CircuitRedisStorage):
     logger = _OneLineLogger(logging.getLogger(__name__ + ".redis"), {})
 
 
+class OutboxBreakerStorage(pybreaker.CircuitBreakerStorage):
+    """pybreaker's state of one device kept in the outbox (its `breaker` table).
+
+    pybreaker resets the failure counter after every successful call: that is a
+    read here, and a write only when the counter was not zero already.
+    """
+
+    def __init__(self, outbox, device_code):
+        super().__init__(device_code)
+        self._outbox = outbox
+        self._device = device_code
+
+    def _row(self):
+        return self._outbox.breaker(self._device)
+
+    @property
+    def state(self):
+        return self._row()["state"]
+
+    @state.setter
+    def state(self, state):
+        self._outbox.set_breaker(self._device, state=state)
+
+    def increment_counter(self):
+        self._outbox.add_to_breaker(self._device, "fail_counter")
+
+    def reset_counter(self):
+        if self._row()["fail_counter"]:
+            self._outbox.set_breaker(self._device, fail_counter=0)
+
+    def increment_success_counter(self):
+        self._outbox.add_to_breaker(self._device, "success_counter")
+
+    def reset_success_counter(self):
+        if self._row()["success_counter"]:
+            self._outbox.set_breaker(self._device, success_counter=0)
+
+    @property
+    def counter(self):
+        return self._row()["fail_counter"]
+
+    @property
+    def success_counter(self):
+        return self._row()["success_counter"]
+
+    @property
+    def opened_at(self):
+        stamp = self._row()["opened_at"]
+        if stamp is None:
+            return None
+        return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc)
+
+    @opened_at.setter
+    def opened_at(self, moment):
+        self._outbox.set_breaker(self._device, opened_at=moment.timestamp())
+
+
 class _LogListener(pybreaker.CircuitBreakerListener):
     def state_change(self, cb, old_state, new_state):
         _logger.info(
@@ -43,12 +101,13 @@ class _LogListener(pybreaker.CircuitBreakerListener):
         )
 
 
-def make_breaker(device_code, fail_max, reset_timeout, redis_client=None, prefix=""):
-    storage = None
+def make_breaker(device_code, fail_max, reset_timeout, outbox, *, redis_client=None, prefix=""):
     if redis_client is not None:
         storage = _RedisStorage(
             pybreaker.STATE_CLOSED, redis_client, namespace=f"{prefix}fiscal:breaker:{device_code}"
         )
+    else:
+        storage = OutboxBreakerStorage(outbox, device_code)
     return pybreaker.CircuitBreaker(
         fail_max=fail_max,
         reset_timeout=reset_timeout,
@@ -60,12 +119,17 @@ def make_breaker(device_code, fail_max, reset_timeout, redis_client=None, prefix
     )
 
 
+def opened_at(breaker):
+    """When the breaker last opened (an aware datetime), or None."""
+    return breaker._state_storage.opened_at  # noqa: SLF001 - pybreaker exposes no getter
+
+
 def seconds_until_trial(breaker):
     """0 when calls may go through; else how long the open breaker still refuses them."""
     if breaker.current_state != pybreaker.STATE_OPEN:
         return 0.0
-    opened_at = breaker._state_storage.opened_at  # noqa: SLF001 - pybreaker exposes no getter
-    if opened_at is None:
+    opened = opened_at(breaker)
+    if opened is None:
         return 0.0
-    reopen = opened_at + datetime.timedelta(seconds=breaker.reset_timeout)
+    reopen = opened + datetime.timedelta(seconds=breaker.reset_timeout)
     return max((reopen - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)

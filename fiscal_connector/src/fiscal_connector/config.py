@@ -5,7 +5,7 @@ section and one [device:CODE] section per device):
 
     outbox_path = "/var/lib/fiscal/outbox.sqlite"
     redis_url = "redis://127.0.0.1:6379/0"     # optional
-    max_attempts = 20
+    backoff_cap = 300
 
     [devices.kkt1]
     backend = "atol_web"
@@ -14,10 +14,11 @@ section and one [device:CODE] section per device):
 
 import configparser
 import dataclasses
+import hashlib
 import json
 import os
 
-from .errors import FiscalError
+from .errors import FiscalError, quoted
 
 BACKENDS = ("atol_web", "atol_online")
 
@@ -28,7 +29,6 @@ class ConnectorConfig:
     redis_url: str | None = None
     max_entries: int = 100000
     retention_days: int = 30
-    max_attempts: int = 20
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     breaker_fail_max: int = 5
@@ -40,6 +40,8 @@ class ConnectorConfig:
     poll_budget: float = 5.0  # seconds one attempt may keep polling before it yields
     drain_workers: int = 0  # threads for devices in parallel; 0: one per device, at most 64
     integrity_check: str = "quick"  # "quick" (PRAGMA quick_check) or "full" (integrity_check)
+    # upper bounds (seconds) of the backend latency histogram the metrics export
+    latency_buckets: tuple = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,41 +62,78 @@ class DeviceConfig:
             raise FiscalError("A device needs a code")
         if self.backend not in BACKENDS:
             raise FiscalError(
-                f"Device {self.code}: unknown backend {self.backend!r}, expected one of {BACKENDS}"
+                f"Device {self.code}: unknown backend {quoted(self.backend)}, expected one of "
+                f"{', '.join(BACKENDS)}"
             )
+        if not self.url:
+            raise FiscalError(f"Device {self.code}: url is required (where its backend answers)")
+
+
+def config_fingerprint(device):
+    """A hash of the settings a backend can refuse (where, who, which group): a device paused
+    for a configuration error resumes once they change. Never the settings themselves."""
+    text = json.dumps([device.backend, device.url, device.login, device.password,
+                       device.group_code])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 _CONNECTOR_FIELDS = {f.name: f.type for f in dataclasses.fields(ConnectorConfig)}
-_DEVICE_FIELDS = {f.name for f in dataclasses.fields(DeviceConfig)}
+_DEVICE_FIELDS = {f.name: f.type for f in dataclasses.fields(DeviceConfig)}
 
 
-def _typed(name, value):
-    """INI values arrive as text: convert to the field's declared type."""
-    kind = _CONNECTOR_FIELDS[name]
-    if isinstance(value, str) and kind in (int, float):
+def _typed(where, name, kind, value):
+    """A setting's value as its declared type; INI values arrive as text."""
+    if kind in (int, float):
+        if isinstance(value, str):
+            try:
+                value = kind(value.strip())
+            except ValueError:
+                raise FiscalError(f"{where}: {name} = {quoted(value)} is not a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise FiscalError(f"{where}: {name} = {quoted(value)} must be a number")
+        if kind is int and value != int(value):
+            raise FiscalError(f"{where}: {name} = {quoted(value)} must be a whole number")
+        if value < 0:
+            raise FiscalError(f"{where}: {name} = {quoted(value)} must not be negative")
         return kind(value)
+    if kind is tuple:
+        if not isinstance(value, (list, tuple)) or not value or not all(
+                isinstance(item, (int, float)) and not isinstance(item, bool) and item > 0
+                for item in value):
+            raise FiscalError(f"{where}: {name} = {quoted(value)} must be a list of positive "
+                              "numbers")
+        return tuple(sorted(value))
+    if value is not None and not isinstance(value, str):
+        raise FiscalError(f"{where}: {name} = {quoted(value)} must be a text")
     return value
 
 
-def config_from_dict(data, base_dir=""):
-    """Build (ConnectorConfig, [DeviceConfig]) from a parsed config file."""
-    data = dict(data)
-    devices = data.pop("devices", {}) or {}
-    unknown = set(data) - set(_CONNECTOR_FIELDS)
+def _settings(where, data, fields):
+    if not isinstance(data, dict):
+        raise FiscalError(f"{where} must be a table of settings, not {quoted(data)}")
+    unknown = sorted(map(str, set(data) - set(fields)))
     if unknown:
-        raise FiscalError(f"Unknown connector settings: {', '.join(sorted(unknown))}")
-    if "outbox_path" not in data:
+        raise FiscalError(f"{where}: unknown settings {', '.join(unknown)}")
+    return {name: _typed(where, name, fields[name], value) for name, value in data.items()}
+
+
+def config_from_dict(data, base_dir=""):
+    """Build (ConnectorConfig, [DeviceConfig]) from a parsed config file; FiscalError names
+    what to fix."""
+    if not isinstance(data, dict):
+        raise FiscalError(f"The configuration must be a table of settings, not {quoted(data)}")
+    data = dict(data)
+    devices = data.pop("devices", None) or {}
+    values = _settings("The connector", data, _CONNECTOR_FIELDS)
+    if not values.get("outbox_path"):
         raise FiscalError("The configuration needs outbox_path")
-    values = {name: _typed(name, value) for name, value in data.items()}
     values["outbox_path"] = os.path.join(base_dir, os.path.expanduser(values["outbox_path"]))
+    if not isinstance(devices, dict):
+        raise FiscalError(f"devices must be a table of devices, not {quoted(devices)}")
     device_list = []
     for code, settings in devices.items():
-        unknown = set(settings) - _DEVICE_FIELDS
-        if unknown:
-            raise FiscalError(f"Device {code}: unknown settings {', '.join(sorted(unknown))}")
-        device_values = dict(settings)
-        if "timeout" in device_values:
-            device_values["timeout"] = float(device_values["timeout"])
+        device_values = _settings(f"Device {code}", settings, _DEVICE_FIELDS)
+        device_values.pop("code", None)
         device_list.append(DeviceConfig(code=code, **device_values))
     return ConnectorConfig(**values), device_list
 

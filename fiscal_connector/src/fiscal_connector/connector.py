@@ -12,7 +12,9 @@ import time
 import redis
 
 from .backends import BACKENDS
-from .breaker import make_breaker
+from .breaker import make_breaker, opened_at
+from .clock import SYSTEM_CLOCK
+from .config import config_fingerprint
 from .drain import NOTIFY_EVERY, Drain, notify
 from .errors import FiscalError
 from .locks import LockManager
@@ -22,15 +24,28 @@ from .receipt import Receipt
 _logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 128  # ATOL Online's external_id limit, the stricter of the two protocols
+# Register tasks whose success tells when the register's shift was opened (None: closed).
+SHIFT_TASKS = {"openShift": "opened", "closeShift": "closed"}
+
+
+def _check_key(value, what):
+    """An idempotency key: a text of 1 to 128 printable characters (it is sent in URLs)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_KEY_LENGTH:
+        raise FiscalError(f"{what} must be a text of 1 to {MAX_KEY_LENGTH} characters")
+    if not value.isprintable():  # control characters, lone surrogates
+        raise FiscalError(f"{what} must hold printable characters only")
+    return value
 
 
 class Connector:
-    def __init__(self, config, devices):
+    def __init__(self, config, devices, *, clock=SYSTEM_CLOCK, create=True):
+        """`create`: False refuses to open an outbox file that does not exist yet."""
         self.config = config
         self.devices = {device.code: device for device in devices}
         if len(self.devices) != len(devices):
             raise FiscalError("Two devices share one code")
-        self.outbox = Outbox(config.outbox_path, config.max_entries, config.integrity_check)
+        self.outbox = Outbox(config.outbox_path, config.max_entries, config.integrity_check,
+                             clock=clock, create=create)
         self._backends = {}
         self._breakers = {}  # (device, "redis" | "memory") -> breaker
         self._redis = None
@@ -45,14 +60,24 @@ class Connector:
         """Validate and queue a receipt under the caller's key.
 
         Returns True if queued now, False if this exact entry was already there.
+        Refuses with a FiscalError, writing nothing, whatever the device's backend
+        would refuse: the drain then only meets what the register itself decides.
         """
-        if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
-            raise FiscalError(
-                f"An idempotency key must be a text of 1 to {MAX_KEY_LENGTH} characters"
-            )
-        self._device(device_code)
-        body = Receipt.from_dict(receipt_dict).to_dict()
+        receipt = self.check(key, device_code, receipt_dict, after_key)
+        body = receipt.to_dict()
         return self.outbox.enqueue(key, device_code, body["operation"], body, after_key)
+
+    def check(self, key, device_code, receipt_dict, after_key=None):
+        """The Receipt that enqueue would queue, or the FiscalError it would raise."""
+        _check_key(key, "An idempotency key")
+        if after_key is not None:
+            _check_key(after_key, "The key referred to (after_key)")
+        if not isinstance(device_code, str):
+            raise FiscalError("The device must be given by its code, a text")
+        backend = self._backend(device_code)
+        receipt = Receipt.from_dict(receipt_dict, now=self.outbox.clock.time())
+        backend.check(receipt)
+        return receipt
 
     def drain(self, max_seconds=50, on_result=None, devices=None, processes=1):
         """Send what is due for at most `max_seconds`; on_result(key, state, result, error).
@@ -69,10 +94,13 @@ class Connector:
                                             on_result)
         redis_client = self._reachable_redis()
         breakers = self._breakers_for(codes, redis_client)
-        locks = LockManager(self.outbox.path + ".locks", redis_client, self.config.redis_prefix,
-                            self.config.lock_expire)
+        # Beside the file itself, whichever path led to it: every path shares one lock.
+        locks = LockManager(os.path.realpath(self.outbox.path) + ".locks", redis_client,
+                            self.config.redis_prefix, self.config.lock_expire)
         backends = {code: self._backend(code) for code in codes}
-        drain = Drain(self.config, self.outbox, backends, breakers, locks, max_seconds=max_seconds)
+        settings = {code: config_fingerprint(self.devices[code]) for code in codes}
+        drain = Drain(self.config, self.outbox, backends, breakers, locks, settings=settings,
+                      max_seconds=max_seconds)
         report = drain.run(on_result)
         report["redis"] = redis_client is not None
         return report
@@ -124,7 +152,8 @@ class Connector:
         return report
 
     def _breakers_for(self, codes, redis_client):
-        """Each device's breaker: shared through Redis when it answers, else this process's."""
+        """Each device's breaker: shared through Redis when it answers, else through the
+        outbox file."""
         return {code: self._breaker(code, redis_client) for code in codes}
 
     def _breaker(self, code, redis_client):
@@ -133,11 +162,11 @@ class Connector:
             try:
                 self._breakers[code, kind] = make_breaker(
                     code, self.config.breaker_fail_max, self.config.breaker_reset_timeout,
-                    redis_client, self.config.redis_prefix,
+                    self.outbox, redis_client=redis_client, prefix=self.config.redis_prefix,
                 )
             except redis.RedisError as error:  # Redis went away since it last answered
-                _logger.warning("Redis unreachable for the breaker of %s (%s): this process "
-                                "keeps the breaker's state itself", code, error)
+                _logger.warning("Redis unreachable for the breaker of %s (%s): the breaker's "
+                                "state is kept in the outbox file", code, error)
                 return self._breaker(code, None)
         return self._breakers[code, kind]
 
@@ -165,7 +194,17 @@ class Connector:
         breakers = self._breakers_for(list(result), self._reachable_redis())
         for code, info in result.items():
             info["breaker"] = breakers[code].current_state
+            opened = opened_at(breakers[code]) if info["breaker"] != "closed" else None
+            info["breaker_opened_at"] = opened.timestamp() if opened else None
         return result
+
+    def counters(self):
+        """Per device: attempts by result and backend latency (see Outbox.counters)."""
+        return self.outbox.counters()
+
+    def check_integrity(self, full=False):
+        """Check the outbox file now (an admin's request; opening checks once per process)."""
+        self.outbox.check_integrity(full)
 
     def entry(self, key):
         return self.outbox.entry(key)
@@ -183,10 +222,20 @@ class Connector:
     # -- the register itself ------------------------------------------------
 
     def test_connection(self, device_code):
-        return self._backend(device_code).ping()
+        """Ask the backend with the device's settings; on success a device paused for its
+        settings resumes."""
+        answer = self._backend(device_code).ping()
+        if self.outbox.device_info(device_code).get("paused_reason"):
+            self.outbox.resume(device_code)
+            _logger.info("Device %s resumed: its connection test succeeded", device_code)
+        return answer
 
     def run_task(self, device_code, task, params=None):
-        return self._backend(device_code).run_task(task, params)
+        result = self._backend(device_code).run_task(task, params)
+        if task in SHIFT_TASKS:
+            opened = self.outbox.clock.time() if SHIFT_TASKS[task] == "opened" else None
+            self.outbox.note_shift(device_code, opened)
+        return result
 
     def close(self):
         for backend in self._backends.values():
@@ -205,7 +254,7 @@ class Connector:
     def _device(self, code):
         try:
             return self.devices[code]
-        except KeyError:
+        except (KeyError, TypeError):
             raise FiscalError(
                 f"Unknown device {code!r}; configured: {', '.join(sorted(self.devices)) or 'none'}"
             ) from None
@@ -217,8 +266,10 @@ class Connector:
         return self._backends[code]
 
 
-def open_connector(config, devices):
-    """Open the outbox (integrity check, migrations) and return a Connector."""
-    folder = os.path.dirname(os.path.abspath(config.outbox_path))
-    os.makedirs(folder, exist_ok=True)
-    return Connector(config, list(devices))
+def open_connector(config, devices, *, clock=SYSTEM_CLOCK, create=True):
+    """Open the outbox (integrity check once per process, migrations) and return a
+    Connector. `create`: make the outbox (and its folder) if missing; False refuses."""
+    if create:
+        folder = os.path.dirname(os.path.abspath(config.outbox_path))
+        os.makedirs(folder, exist_ok=True)
+    return Connector(config, list(devices), clock=clock, create=create)

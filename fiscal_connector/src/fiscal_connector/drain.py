@@ -7,20 +7,30 @@ that may have reached the backend is first asked about (query), never sent
 blindly again; the backend's dedup by key is the last guard. Results reach
 the caller's callback from the calling thread, at least once: an entry is
 marked notified only after its callback returned.
+
+Only the backend's word that a document is wrong makes it a dead letter. A
+backend that does not answer, however long, leaves the entry at the head of
+its device's queue with a capped backoff; a backend that refuses the device's
+settings pauses the device until they change.
 """
 
+import bisect
 import concurrent.futures
 import json
 import logging
 import random
 import threading
-import time
 
 import pybreaker
 
 from .backends.base import DONE, FAILED, NOT_FOUND, PENDING
 from .breaker import seconds_until_trial
-from .errors import OutboxError, PermanentBackendError, TransientBackendError
+from .errors import (
+    BackendConfigError,
+    OutboxError,
+    PermanentBackendError,
+    TransientBackendError,
+)
 from .locks import forget_owner, owner_id
 from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
 
@@ -47,6 +57,8 @@ class _DeviceRun:
         self.skipped = None
 
     def run(self):
+        if self._paused():
+            return self.report(None)
         lock = self.drain.locks.acquire(self.code)
         if lock is None:
             self.skipped = "locked by another drainer"
@@ -61,23 +73,34 @@ class _DeviceRun:
             self.drain.outbox.release_connection()  # pool threads end with the drain
         return self.report(lock.mode)
 
+    def _paused(self):
+        """True while the device is paused for settings it still has."""
+        info = self.drain.outbox.device_info(self.code)
+        if not info.get("paused_reason"):
+            return False
+        if info["paused_settings"] == self.drain.settings[self.code]:
+            self.skipped = f"paused: {info['paused_reason']}"
+            return True
+        _logger.info("Device %s: its settings changed since it was paused; resuming", self.code)
+        self.drain.outbox.resume(self.code)
+        return False
+
     def report(self, lock_mode):
         return {**self.counts, "skipped": self.skipped, "lock": lock_mode,
                 "breaker": self.breaker.current_state}
 
     def _loop(self, lock):
-        config = self.drain.config
-        outbox = self.drain.outbox
-        while not self.drain.stop.is_set():
+        config, outbox, clock = self.drain.config, self.drain.outbox, self.drain.clock
+        while not self.drain.stop.is_set() and clock.monotonic() < self.drain.deadline:
             if lock.lost:
                 self.skipped = "lost the Redis lock"
                 return
             closed_for = seconds_until_trial(self.breaker)
             if closed_for:
-                if time.monotonic() + closed_for >= self.drain.deadline:
+                if clock.monotonic() + closed_for >= self.drain.deadline:
                     self.skipped = "circuit breaker open"
                     return
-                self.drain.stop.wait(closed_for)  # then a trial call (half-open)
+                clock.wait(self.drain.stop, closed_for)  # then a trial call (half-open)
                 continue
             status, row = outbox.claim_head(self.code, self.drain.token, config.poll_interval)
             if status in ("empty", "busy"):
@@ -85,10 +108,10 @@ class _DeviceRun:
                     self.skipped = f"entry {row['key']} is being sent by another drainer"
                 return
             if status == "wait":
-                delay = row["next_attempt_at"] - time.time()
-                if time.monotonic() + delay >= self.drain.deadline:
+                delay = row["next_attempt_at"] - clock.time()
+                if clock.monotonic() + delay >= self.drain.deadline:
                     return
-                self.drain.stop.wait(max(delay, 0))
+                clock.wait(self.drain.stop, max(delay, 0))
                 continue
             if status == "dead":
                 self.counts["dead"] += 1
@@ -111,12 +134,13 @@ class _DeviceRun:
             crashpoint("drain:before_submit")
             outcome = self._call(self.backend.submit, key, operation, body)
         crashpoint("drain:after_submit")
-        poll_until = time.monotonic() + self.drain.config.poll_budget
+        clock = self.drain.clock
+        poll_until = clock.monotonic() + self.drain.config.poll_budget
         delay = 0.05
-        while outcome.state == PENDING and time.monotonic() + delay < min(
+        while outcome.state == PENDING and clock.monotonic() + delay < min(
             poll_until, self.drain.deadline
         ):
-            time.sleep(delay)
+            clock.sleep(delay)
             delay = min(delay * 2, self.drain.config.poll_interval)
             outcome = self._call(self.backend.query, key, operation)
             if outcome.state == NOT_FOUND:  # this process lost track: ask with the body
@@ -125,42 +149,51 @@ class _DeviceRun:
 
     def _attempt(self, row):
         """Settle one claimed entry; False when this device must stop for now."""
-        outbox, config, token = self.drain.outbox, self.drain.config, self.drain.token
+        outbox, config, clock = self.drain.outbox, self.drain.config, self.drain.clock
+        started = clock.monotonic()
         try:
             outcome = self._settle(row)
         except pybreaker.CircuitBreakerError:
             # The breaker refused before any call: the entry goes back as it was.
-            outbox.unclaim(row["id"], token, row["state"], row["submitted"])
+            outbox.unclaim(row["id"], self.drain.token, row["state"], row["submitted"])
             return True  # the loop waits for the breaker's trial time or stops
+        except BackendConfigError as error:
+            # Not the receipt's fault: it goes back as it was and the device waits for
+            # its settings to change (or for a successful connection test).
+            outbox.unclaim(row["id"], self.drain.token, row["state"], row["submitted"])
+            outbox.pause(self.code, str(error), self.drain.settings[self.code])
+            _logger.warning("Device %s paused: %s", self.code, error)
+            self.skipped = f"paused: {error}"
+            return False
         except PermanentBackendError as error:
-            return self._record(row, DEAD, last_error=str(error))
+            return self._record(row, DEAD, started, last_error=str(error))
         except Exception as error:  # noqa: BLE001 - any failure mid-call leaves the outcome unknown
             if not isinstance(error, TransientBackendError):
                 _logger.exception("Unexpected error while sending %s", row["key"])
-            attempts = row["attempts"] + 1
-            if attempts >= config.max_attempts:
-                return self._record(
-                    row, DEAD, last_error=f"gave up after {attempts} attempts: {error}"
-                )
-            wait = backoff_delay(attempts, config.backoff_base, config.backoff_cap)
-            return self._record(
-                row, UNKNOWN, last_error=str(error), next_attempt_at=time.time() + wait
-            )
+            # However long the backend stays away, the entry waits at the head of its queue.
+            wait = backoff_delay(row["attempts"] + 1, config.backoff_base, config.backoff_cap)
+            return self._record(row, UNKNOWN, started, answered=False, last_error=str(error),
+                                next_attempt_at=clock.time() + wait)
         fields = {"backend_ref": outcome.ref} if outcome.ref else {}
         if outcome.state == DONE:
-            return self._record(row, DONE, result=outcome.result.to_dict(), last_error=None,
-                                **fields)
+            return self._record(row, DONE, started, result=outcome.result.to_dict(),
+                                last_error=None, **fields)
         if outcome.state == FAILED:
-            return self._record(row, DEAD, last_error=outcome.error, **fields)
+            return self._record(row, DEAD, started, last_error=outcome.error, **fields)
         # Accepted but not finished (or lost track): ask again later, not a failed attempt.
         return self._record(
-            row, RETRY_WAIT, attempts=row["attempts"],
-            next_attempt_at=time.time() + config.poll_interval,
+            row, RETRY_WAIT, started, attempts=row["attempts"],
+            next_attempt_at=clock.time() + config.poll_interval,
             last_error=f"backend says {outcome.state}: asking again", **fields,
         )
 
-    def _record(self, row, state, **fields):
-        if not self.drain.outbox.finish(row["id"], self.drain.token, state, **fields):
+    def _record(self, row, state, started, answered=True, **fields):
+        seconds = self.drain.clock.monotonic() - started
+        buckets = self.drain.config.latency_buckets
+        index = bisect.bisect_left(buckets, seconds)
+        bucket = buckets[index] if index < len(buckets) else float("inf")
+        if not self.drain.outbox.finish(row["id"], self.drain.token, state,
+                                        attempt=(seconds, bucket, answered), **fields):
             # Another drainer recovered this row meanwhile: it owns the device now.
             _logger.warning("Entry %s was taken over by another drainer", row["key"])
             self.counts["lost_claims"] += 1
@@ -173,18 +206,22 @@ class _DeviceRun:
 class Drain:
     """One bounded drain over the configured devices."""
 
-    def __init__(self, config, outbox, backends, breakers, locks, *, max_seconds):
+    def __init__(self, config, outbox, backends, breakers, locks, *, settings, max_seconds):
+        """`settings`: each device's config_fingerprint(), to tell whether a paused
+        device's settings changed."""
         self.config = config
         self.outbox = outbox
+        self.clock = outbox.clock
         self.backends = backends
         self.breakers = breakers
         self.locks = locks
-        self.deadline = time.monotonic() + max_seconds
+        self.settings = settings
+        self.deadline = self.clock.monotonic() + max_seconds
         self.stop = threading.Event()
         self.token = owner_id()  # names this process: a claim of a dead drainer is recoverable
 
     def run(self, on_result=None):
-        started = time.monotonic()
+        started = self.clock.monotonic()
         codes = list(self.backends)
         workers = self.config.drain_workers or min(len(codes), 64) or 1
         try:
@@ -193,17 +230,14 @@ class Drain:
             forget_owner(self.token)
         totals = {name: sum(report[name] for report in devices.values())
                   for name in ("done", "dead", "unknown", "retry_wait")}
-        return {**totals, "notified": notified, "seconds": round(time.monotonic() - started, 3),
-                "devices": devices}
+        seconds = round(self.clock.monotonic() - started, 3)
+        return {**totals, "notified": notified, "seconds": seconds, "devices": devices}
 
     def _run_devices(self, codes, workers, on_result):
         notified = 0
         devices = {}
         with concurrent.futures.ThreadPoolExecutor(workers, "fiscal-drain") as pool:
             futures = {pool.submit(_DeviceRun(self, code).run): code for code in codes}
-            timer = threading.Timer(max(self.deadline - time.monotonic(), 0), self.stop.set)
-            timer.daemon = True
-            timer.start()
             try:
                 pending = set(futures)
                 while pending:
@@ -214,7 +248,6 @@ class Drain:
                         notified += notify(self.outbox, on_result)
             finally:
                 self.stop.set()
-                timer.cancel()
         if on_result is not None:
             notified += notify(self.outbox, on_result)
         return devices, notified

@@ -1,6 +1,12 @@
 """Errors of the fiscal connector core, each with a message fit for a person."""
 
 
+def quoted(value, limit=80):
+    """A value as a message quotes it: its repr, at most `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class FiscalError(Exception):
     """Base class of every error the core raises on purpose."""
 
@@ -35,3 +41,8 @@ class PermanentBackendError(FiscalError):
     def __init__(self, message, code=None):
         super().__init__(message)
         self.code = code
+
+
+class BackendConfigError(PermanentBackendError):
+    """The backend refused the device's settings (credentials, group, URL): nothing is
+    wrong with the receipt, so the device pauses until its settings change."""

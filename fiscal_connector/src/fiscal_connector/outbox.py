@@ -18,11 +18,11 @@ import re
 import signal
 import sqlite3
 import threading
-import time
 
 import orjson
 
 from . import hlc
+from .clock import SYSTEM_CLOCK
 from .errors import IdempotencyConflictError, OutboxCorruptError, OutboxError, OutboxFullError
 from .locks import owner_is_dead
 
@@ -52,6 +52,11 @@ STALE_CLAIM_SECONDS = 600
 # enqueue never waits long behind a drain that catches up on a large backlog.
 ADMIT_BATCH = 1000
 _ADMITTED_UP_TO = "(SELECT admitted_up_to FROM intake)"
+# What the metrics call the outcome of an attempt, by the state it left the entry in.
+ATTEMPT_RESULTS = {DONE: "done", RETRY_WAIT: "retry", UNKNOWN: "unknown", DEAD: "dead"}
+# Files whose integrity this process has checked: a long-lived process (Odoo's cron
+# host) opens its outbox on every run, and a check reads the whole file.
+_checked_files = set()
 # The admission mark beside the newest entry (none in an empty outbox): one row.
 _NEWEST = "intake LEFT JOIN entry AS newest ON newest.id = (SELECT MAX(id) FROM entry)"
 # From it: the newest entry's id and stamp for the next id and the clock, the
@@ -134,9 +139,14 @@ class Outbox:
     unknown, dead). Safe to use from several threads (one connection per thread)
     and several processes (SQLite locking)."""
 
-    def __init__(self, path, max_entries=100000, integrity_check="quick"):
+    def __init__(self, path, max_entries=100000, integrity_check="quick", *, clock=SYSTEM_CLOCK,
+                 create=True):
         self.path = os.path.abspath(path)
+        if not create and not os.path.isfile(self.path):
+            raise OutboxError(f"There is no outbox at {self.path}: check the path "
+                              "(--outbox, or outbox_path in the configuration)")
         self.max_entries = max_entries
+        self.clock = clock
         self._local = threading.local()
         self._connections = []
         self._guard = threading.Lock()
@@ -147,8 +157,16 @@ class Outbox:
         self._group = threading.Condition()
         self._leading = False
         conn = self._conn()
-        self._check_integrity(conn, integrity_check)
+        identity = self.identity()
+        if identity not in _checked_files:
+            self.check_integrity(full=integrity_check == "full")
+            _checked_files.add(identity)
         self._migrate(conn)
+
+    def identity(self):
+        """The file itself (device and inode), the same through every path that leads to it."""
+        info = os.stat(self.path)
+        return info.st_dev, info.st_ino
 
     # -- connections and errors ---------------------------------------------
 
@@ -193,16 +211,18 @@ class Outbox:
         return OutboxError(f"Outbox {self.path}: {text}")
 
     def _corrupt(self, detail):
+        detail = " ".join(detail.split())  # SQLite's report spans lines: the message is one
         return OutboxCorruptError(
             f"The outbox file {self.path} is damaged ({detail}). It was NOT recreated, so the "
             "receipts it holds are not lost: stop the drain, keep the file and restore it from "
             "a backup or recover it with `sqlite3 FILE .recover`, then start again."
         )
 
-    def _check_integrity(self, conn, mode):
-        pragma = "integrity_check" if mode == "full" else "quick_check"
+    def check_integrity(self, full=False):
+        """PRAGMA quick_check (integrity_check when `full`); OutboxCorruptError if damaged."""
+        pragma = "integrity_check" if full else "quick_check"
         try:
-            rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}")]
+            rows = [row[0] for row in self._conn().execute(f"PRAGMA {pragma}")]
         except sqlite3.Error as error:
             raise self._translate(error) from error
         if rows != ["ok"]:
@@ -218,11 +238,14 @@ class Outbox:
                     f"The outbox {self.path} has schema version {version}, newer than this "
                     f"connector knows ({latest}): upgrade the connector"
                 )
+            # One transaction for every step: a crash anywhere in it leaves the old schema.
             for number, script in migrations:
                 if number > version:
-                    for statement in _split_sql(script):
+                    for index, statement in enumerate(_split_sql(script)):
+                        crashpoint(f"migrate:{number}:{index}")
                         tx.execute(statement)
                     tx.execute(f"PRAGMA user_version = {number}")
+                    crashpoint(f"migrate:{number}:end")
                     _logger.info("Outbox %s migrated to schema version %d", self.path, number)
 
     @contextlib.contextmanager
@@ -328,7 +351,7 @@ class Outbox:
         device or reference, OutboxFullError at capacity or on a full disk.
         """
         text = canonical_json(body)
-        now = time.time()
+        now = self.clock.time()
         created = self._grouped(
             lambda tx: self._enqueue(tx, key, device, operation, text, after_key, now),
             durable=True,
@@ -437,7 +460,7 @@ class Outbox:
         return newest > last
 
     def _claim_head(self, tx, device, token, poll_interval):
-        now = time.time()
+        now = self.clock.time()
         more_arrivals = self._admit_arrivals(tx)
         head = tx.execute(
             f"SELECT * FROM entry WHERE device = ? AND {_QUEUED} ORDER BY hlc, id LIMIT 1",
@@ -504,9 +527,14 @@ class Outbox:
         head.update(next_attempt_at=wait_until)
         return "wait"
 
-    def finish(self, entry_id, token, state, **fields):
-        """Record the outcome of a claimed entry; False if the claim was lost meanwhile."""
-        now = time.time()
+    def finish(self, entry_id, token, state, *, attempt=None, **fields):
+        """Record the outcome of a claimed entry; False if the claim was lost meanwhile.
+
+        `attempt`, for an outcome the backend was asked for: (seconds it took, the
+        latency bucket it falls in, whether the backend answered at all); it is
+        counted in the device's metrics and its reachability.
+        """
+        now = self.clock.time()
         fields.update(state=state, claim=None, updated_at=now)
         if state in (DONE, DEAD):
             fields["notified"] = 0
@@ -515,10 +543,11 @@ class Outbox:
         for name in ("result", "backend_ref"):
             if fields.get(name) is not None:
                 fields[name] = canonical_json(fields[name])
-        return self._grouped(lambda tx: self._finish(tx, entry_id, token, fields), durable=True)
+        return self._grouped(lambda tx: self._finish(tx, entry_id, token, fields, attempt),
+                             durable=True)
 
     @staticmethod
-    def _finish(tx, entry_id, token, fields):
+    def _finish(tx, entry_id, token, fields, attempt):
         now = fields["updated_at"]
         state = fields["state"]
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -527,23 +556,35 @@ class Outbox:
             "WHERE id = ? AND state = 'sending' AND claim = ?",
             (*fields.values(), entry_id, token),
         ).rowcount
-        if changed:
-            device = tx.execute("SELECT device FROM entry WHERE id = ?", (entry_id,))
-            device = device.fetchone()[0]
-            if state == DONE:
-                tx.execute(
-                    "INSERT INTO device_info (device, last_success) VALUES (?, ?) "
-                    "ON CONFLICT (device) DO UPDATE SET last_success = excluded.last_success",
-                    (device, now),
-                )
-            elif fields.get("last_error"):
-                tx.execute(
-                    "INSERT INTO device_info (device, last_error, last_error_at) "
-                    "VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
-                    "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
-                    (device, fields["last_error"], now),
-                )
-        return bool(changed)
+        if not changed:
+            return False
+        device = tx.execute("SELECT device FROM entry WHERE id = ?", (entry_id,)).fetchone()[0]
+        seconds, bucket, answered = attempt or (0.0, None, True)
+        error = fields.get("last_error")
+        tx.execute(
+            "INSERT INTO device_info (device, last_success, last_error, last_error_at, "
+            "unreachable_since, latency_seconds_sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+            "ON CONFLICT (device) DO UPDATE SET "
+            "last_success = COALESCE(excluded.last_success, last_success), "
+            "last_error = IIF(?3 IS NULL, last_error, ?3), "
+            "last_error_at = IIF(?3 IS NULL, last_error_at, ?4), "
+            "unreachable_since = IIF(?5 IS NULL, NULL, COALESCE(unreachable_since, ?5)), "
+            "latency_seconds_sum = latency_seconds_sum + ?6",
+            (device, now if state == DONE else None, error, now if error else None,
+             None if answered else now, seconds),
+        )
+        if attempt is not None:
+            tx.execute(
+                "INSERT INTO attempt_count (device, result, n) VALUES (?, ?, 1) "
+                "ON CONFLICT (device, result) DO UPDATE SET n = n + 1",
+                (device, ATTEMPT_RESULTS[state]),
+            )
+            tx.execute(
+                "INSERT INTO latency_count (device, le, n) VALUES (?, ?, 1) "
+                "ON CONFLICT (device, le) DO UPDATE SET n = n + 1",
+                (device, bucket),
+            )
+        return True
 
     def unclaim(self, entry_id, token, previous_state, submitted):
         """Give a claimed entry back untouched (nothing was sent: the breaker refused)."""
@@ -588,7 +629,7 @@ class Outbox:
 
     def retry_dead(self, key):
         """Queue a dead letter again under the SAME key (asking the backend first if submitted)."""
-        now = time.time()
+        now = self.clock.time()
         with self._write() as tx:
             changed = tx.execute(
                 "UPDATE entry SET state = 'pending', attempts = 0, next_attempt_at = ?, "
@@ -603,7 +644,7 @@ class Outbox:
 
     def purge(self, retention_days):
         """Delete done entries older than the retention, keeping their keys as tombstones."""
-        cutoff = time.time() - retention_days * 86400
+        cutoff = self.clock.time() - retention_days * 86400
         with self._write() as tx:
             tx.execute(
                 "INSERT OR IGNORE INTO purged (key, device, body_hash, done_at) "
@@ -631,8 +672,10 @@ class Outbox:
         return [row[0] for row in rows]
 
     def status(self, devices=()):
-        """Per device: depth, oldest unfinished age (s), counts per state, last success/error."""
-        now = time.time()
+        """Per device: depth, oldest unfinished age (s), counts per state, last success, the
+        current last error (`last_error`; one a later success cleared is `cleared_error`),
+        since when the backend does not answer, and why the device is paused."""
+        now = self.clock.time()
         result = {}
         arrivals = self._arrivals()
         for device in sorted(set(devices) | set(self.devices())):
@@ -651,16 +694,80 @@ class Outbox:
                 (device,),
             )
             oldest = head[0][0] if head else oldest
-            info = self._read("SELECT * FROM device_info WHERE device = ?", (device,))
-            info = dict(info[0]) if info else {}
+            info = self.device_info(device)
+            error, success = info.get("last_error"), info.get("last_success")
+            cleared = bool(error and success and success >= (info.get("last_error_at") or 0))
             result[device] = {
                 "depth": sum(states.get(state, 0) for state in UNFINISHED),
                 "oldest_pending_age": round(now - oldest, 3) if oldest is not None else None,
                 "states": states,
-                "last_success": info.get("last_success"),
-                "last_error": info.get("last_error"),
+                "last_success": success,
+                "last_error": None if cleared else error,
+                "cleared_error": error if cleared else None,
+                "unreachable_since": info.get("unreachable_since"),
+                "paused": info.get("paused_reason"),
+                "paused_at": info.get("paused_at"),
+                "shift_opened_at": info.get("shift_opened_at"),
             }
         return result
+
+    def device_info(self, device):
+        rows = self._read("SELECT * FROM device_info WHERE device = ?", (device,))
+        return dict(rows[0]) if rows else {}
+
+    def _set_device_info(self, device, **values):
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values)
+        with self._write(durable=False) as tx:  # operator's view: lost on a power cut at worst
+            tx.execute(
+                f"INSERT INTO device_info (device, {names}) VALUES (?, {marks}) "
+                f"ON CONFLICT (device) DO UPDATE SET {updates}",
+                (device, *values.values()),
+            )
+
+    def pause(self, device, reason, settings):
+        """Stop draining `device` until its settings differ from `settings` (a hash) or
+        resume() is called: the backend refused the device's configuration."""
+        self._set_device_info(device, paused_reason=reason, paused_settings=settings,
+                              paused_at=self.clock.time())
+
+    def resume(self, device):
+        self._set_device_info(device, paused_reason=None, paused_settings=None, paused_at=None)
+
+    def note_shift(self, device, opened_at):
+        """The register's shift was opened at `opened_at` (epoch seconds; None: closed)."""
+        self._set_device_info(device, shift_opened_at=opened_at)
+
+    def counters(self):
+        """Per device: attempts by result, latency counts by bucket bound, latency sum."""
+        found = {}
+        for device, result, count in self._read("SELECT device, result, n FROM attempt_count"):
+            found.setdefault(device, {"attempts": {}, "latency": {}})["attempts"][result] = count
+        for device, bound, count in self._read("SELECT device, le, n FROM latency_count"):
+            found.setdefault(device, {"attempts": {}, "latency": {}})["latency"][bound] = count
+        for device, total in self._read("SELECT device, latency_seconds_sum FROM device_info"):
+            found.setdefault(device, {"attempts": {}, "latency": {}})["latency_sum"] = total
+        return found
+
+    # -- circuit breaker state without Redis (breaker.OutboxBreakerStorage) --
+
+    def breaker(self, device):
+        rows = self._read("SELECT * FROM breaker WHERE device = ?", (device,))
+        return dict(rows[0]) if rows else {"state": "closed", "fail_counter": 0,
+                                           "success_counter": 0, "opened_at": None}
+
+    def set_breaker(self, device, **values):
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        self._change_breaker(device, assignments, tuple(values.values()))
+
+    def add_to_breaker(self, device, counter):
+        self._change_breaker(device, f"{counter} = {counter} + 1", ())
+
+    def _change_breaker(self, device, assignments, values):
+        with self._write(durable=False) as tx:  # a lost change only reopens or recloses it
+            tx.execute("INSERT OR IGNORE INTO breaker (device) VALUES (?)", (device,))
+            tx.execute(f"UPDATE breaker SET {assignments} WHERE device = ?", (*values, device))
 
 
 class _Transaction:

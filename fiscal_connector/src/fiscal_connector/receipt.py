@@ -23,13 +23,14 @@ import datetime as dt
 import decimal
 import json
 import re
+import unicodedata
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
 from stdnum.ru import inn as ru_inn
 
-from .errors import ReceiptValidationError
+from .errors import ReceiptValidationError, quoted
 
 KOPECK = Decimal("0.01")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -144,7 +145,7 @@ def _fail(path, message):
 def _mapping(value, path, allowed, required=()):
     if not isinstance(value, dict):
         _fail(path, f"must be an object, got {type(value).__name__}")
-    unknown = sorted(set(value) - set(allowed))
+    unknown = sorted(map(repr, set(value) - set(allowed)))
     if unknown:
         _fail(path, f"unknown field(s) {', '.join(unknown)}")
     for name in required:
@@ -156,17 +157,18 @@ def _mapping(value, path, allowed, required=()):
 def _decimal(value, path, places, maximum, allow_zero=False):
     """A Decimal with at most `places` decimals in 0 (or above 0) .. maximum."""
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int, Decimal)):
-        _fail(path, f"{value!r} must be a decimal string such as '100.00' (floats are refused)")
+        _fail(path, f"{quoted(value)} must be a decimal string such as '100.00' "
+                    "(floats are refused)")
     try:
         number = Decimal(str(value).strip())
     except decimal.InvalidOperation:
-        _fail(path, f"{value!r} is not a number")
+        _fail(path, f"{quoted(value)} is not a number")
     if not number.is_finite():
-        _fail(path, f"{value!r} is not a finite number")
+        _fail(path, f"{quoted(value)} is not a finite number")
     if number.is_zero():
         number = Decimal(0)  # "-0" must not come back as "-0.00"
     if number > maximum:
-        _fail(path, f"{value} exceeds the maximum {maximum}")
+        _fail(path, f"{quoted(value)} exceeds the maximum {maximum}")
     if number < 0 or (number == 0 and not allow_zero):
         _fail(path, f"{value} must be {'at least' if allow_zero else 'greater than'} 0")
     if number != number.quantize(Decimal(1).scaleb(-places)):
@@ -174,25 +176,37 @@ def _decimal(value, path, places, maximum, allow_zero=False):
     return number.quantize(Decimal(1).scaleb(-places))
 
 
-def _text(value, path, max_length, required=True):
+def _printable(value, path, allowed_controls=""):
+    """Refuse what no register prints and no JSON encoder takes: control characters and
+    lone surrogates (text that is not Unicode)."""
+    for char in value:
+        kind = unicodedata.category(char)
+        if kind == "Cs":
+            _fail(path, "is not valid Unicode text (a lone surrogate)")
+        if kind == "Cc" and char not in allowed_controls:
+            _fail(path, f"contains the control character U+{ord(char):04X}")
+    return value
+
+
+def _text(value, path, max_length, required=True, allowed_controls=""):
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
         _fail(path, "must be a non-empty text")
     if len(value) > max_length:
         _fail(path, f"is {len(value)} characters long, at most {max_length} allowed")
-    return value
+    return _printable(value, path, allowed_controls)
 
 
 def _code(value, path, allowed):
     if isinstance(value, bool) or not isinstance(value, (int, str)) or str(value) not in allowed:
-        _fail(path, f"{value!r} is not one of {', '.join(str(a) for a in allowed)}")
+        _fail(path, f"{quoted(value)} is not one of {', '.join(str(a) for a in allowed)}")
     return value
 
 
 def _inn(value, path, lengths=(10, 12)):
     if not isinstance(value, str) or not value.isdigit() or len(value) not in lengths:
-        _fail(path, f"{value!r} must be {' or '.join(map(str, lengths))} digits")
+        _fail(path, f"{quoted(value)} must be {' or '.join(map(str, lengths))} digits")
     if not ru_inn.is_valid(value):
         _fail(path, f"{value} has a wrong INN checksum")
     return value
@@ -201,14 +215,34 @@ def _inn(value, path, lengths=(10, 12)):
 def _email(value, path):
     limit = ffd()["limits"]["email_length"]
     if not isinstance(value, str) or len(value) > limit or not _EMAIL.match(value):
-        _fail(path, f"{value!r} is not a valid e-mail address (at most {limit} characters)")
-    return value
+        _fail(path, f"{quoted(value)} is not a valid e-mail address (at most {limit} characters)")
+    return _printable(value, path)
 
 
 def _phone(value, path):
     if not isinstance(value, str) or not _PHONE.match(value):
-        _fail(path, f"{value!r} must be '+' and 11 to 15 digits, e.g. +79991234567")
+        _fail(path, f"{quoted(value)} must be '+' and 11 to 15 digits, e.g. +79991234567")
     return value
+
+
+def _timestamp(value, limits, now):
+    """An aware date-time from the earliest FFD date up to a few minutes ahead of `now`."""
+    if not isinstance(value, str):
+        _fail("timestamp", f"{quoted(value)} must be an ISO 8601 date-time text")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail("timestamp", f"{quoted(value)} is not an ISO 8601 date-time")
+    if moment.tzinfo is None:
+        _fail("timestamp", f"{quoted(value)} needs a UTC offset, e.g. +03:00")
+    earliest = dt.datetime.fromisoformat(limits["earliest_timestamp"])
+    now = dt.datetime.now(dt.timezone.utc) if now is None else dt.datetime.fromtimestamp(
+        now, dt.timezone.utc)
+    latest = now + dt.timedelta(seconds=limits["max_seconds_ahead"])
+    if not earliest <= moment <= latest:
+        _fail("timestamp", f"{value} is outside {earliest.date()} .. "
+                           f"{limits['max_seconds_ahead'] // 60} minutes from now")
+    return moment
 
 
 # ---------------------------------------------------------------- the model
@@ -260,7 +294,8 @@ class Item:
                             list(codes["payment_objects"])))
         measure = int(_code(data.get("measure", 0), f"{path}.measure", list(codes["measures"])))
         mark_code = _text(data.get("mark_code"), f"{path}.mark_code",
-                          limits["mark_code_length"], required=False)
+                          limits["mark_code_length"], required=False,
+                          allowed_controls=limits["mark_code_controls"])
         marked = codes["marked_payment_objects"]
         if subject in marked and not mark_code:
             _fail(f"{path}.mark_code", f"is required for payment_object {subject} (marked goods)")
@@ -293,7 +328,7 @@ class Payment:
         _mapping(data, path, ("type", "sum"), ("type", "sum"))
         kind = _code(data["type"], f"{path}.type", list(codes["payment_types"]))
         if not isinstance(kind, int):
-            _fail(f"{path}.type", f"{kind!r} must be an integer")
+            _fail(f"{path}.type", f"{quoted(kind)} must be an integer")
         amount = _decimal(data["sum"], f"{path}.sum", limits["money_decimals"],
                           Decimal(limits["max_money"]))
         return cls(kind, amount)
@@ -318,7 +353,7 @@ class Correction:
         try:
             base_date = dt.date.fromisoformat(str(data["base_date"]))
         except ValueError:
-            _fail(f"{path}.base_date", f"{data['base_date']!r} must be a date YYYY-MM-DD")
+            _fail(f"{path}.base_date", f"{quoted(data['base_date'])} must be a date YYYY-MM-DD")
         number = _text(data.get("base_number"), f"{path}.base_number",
                        limits["correction_number_length"], required=kind == "instruction")
         description = _text(data.get("description"), f"{path}.description",
@@ -398,18 +433,16 @@ class Receipt:
         return amounts
 
     @classmethod
-    def from_dict(cls, data):
-        """Validate a canonical receipt dict; raise ReceiptValidationError on the first fault."""
+    def from_dict(cls, data, now=None):
+        """Validate a canonical receipt dict; raise ReceiptValidationError on the first fault.
+
+        `now` (epoch seconds, default the system clock) bounds the timestamp from above.
+        """
         codes, limits = ffd(), ffd()["limits"]
         _mapping(data, "receipt", cls.FIELDS,
                  ("operation", "timestamp", "taxation", "company", "items", "payments", "total"))
         operation = _code(data["operation"], "operation", list(codes["operations"]))
-        try:
-            timestamp = dt.datetime.fromisoformat(str(data["timestamp"]))
-        except ValueError:
-            _fail("timestamp", f"{data['timestamp']!r} is not an ISO 8601 date-time")
-        if timestamp.tzinfo is None:
-            _fail("timestamp", f"{data['timestamp']!r} needs a UTC offset, e.g. +03:00")
+        timestamp = _timestamp(data["timestamp"], limits, now)
         taxation = _code(data["taxation"], "taxation", list(codes["taxation"]))
         company = _party(data["company"], "company",
                          ("inn", "email", "payment_address", "location"), ("inn",))
@@ -451,7 +484,7 @@ class Receipt:
             _fail("correction", f"is only allowed on correction receipts, not {operation}")
         electronically = data.get("electronically", False)
         if not isinstance(electronically, bool):
-            _fail("electronically", f"{electronically!r} must be true or false")
+            _fail("electronically", f"{quoted(electronically)} must be true or false")
         if electronically and not client:
             _fail("client", "an electronic receipt needs the buyer's email or phone")
         return cls(operation, timestamp, taxation, company, items, payments, total,

@@ -11,7 +11,12 @@ import threading
 from decimal import Decimal
 from urllib.parse import quote
 
-from ..errors import PermanentBackendError, ReceiptValidationError, TransientBackendError
+from ..errors import (
+    BackendConfigError,
+    PermanentBackendError,
+    ReceiptValidationError,
+    TransientBackendError,
+)
 from ..receipt import Receipt, build_fiscal_result, ffd, format_quantity
 from .base import (
     DONE,
@@ -51,32 +56,41 @@ def _online_datetime(text):
         return dt.datetime.fromisoformat(text).isoformat()
 
 
+def check_receipt(receipt, company_inn="", company_email="", payment_address=""):
+    """What ATOL Online refuses in a valid FFD receipt, for a group with these settings:
+    ReceiptValidationError names the field. The same check runs at enqueue and at send."""
+    if not receipt.client:
+        raise ReceiptValidationError(
+            "client: ATOL Online sends the receipt to the buyer electronically: it needs the "
+            "buyer's email or phone")
+    for name, fallback in (("email", company_email), ("payment_address", payment_address)):
+        if not (receipt.company.get(name) or fallback):
+            raise ReceiptValidationError(
+                f"company.{name}: is required by ATOL Online; set it on the receipt or the device")
+    if company_inn and receipt.company["inn"] != company_inn:
+        raise ReceiptValidationError(
+            f"company.inn: {receipt.company['inn']} is not the group's INN {company_inn}")
+    for index, item in enumerate(receipt.items):
+        if len(format_quantity(item.quantity).split(".")[1]) > ONLINE_QUANTITY_DECIMALS:
+            raise ReceiptValidationError(
+                f"items[{index}].quantity: {format_quantity(item.quantity)} has more than "
+                f"{ONLINE_QUANTITY_DECIMALS} decimals, which ATOL Online refuses")
+
+
 def render_document(key, receipt, company_email="", payment_address=""):
-    """The ATOL Online v5 POST body for a canonical receipt dict (deterministic)."""
+    """The ATOL Online v5 POST body for a receipt that passed check_receipt (deterministic)."""
     if not isinstance(receipt, Receipt):
         receipt = Receipt.from_dict(receipt)
-    if not receipt.client:
-        raise PermanentBackendError(
-            f"Receipt {key}: ATOL Online needs the buyer's email or phone (client)")
     company = {
         "email": receipt.company.get("email") or company_email,
         "sno": receipt.taxation,
         "inn": receipt.company["inn"],
         "payment_address": receipt.company.get("payment_address") or payment_address,
     }
-    for name in ("email", "payment_address"):
-        if not company[name]:
-            raise PermanentBackendError(
-                f"Receipt {key}: company {name} is required by ATOL Online; set it on the "
-                "receipt or the device")
     if receipt.company.get("location"):
         company["location"] = receipt.company["location"]
     items = []
-    for index, item in enumerate(receipt.items):
-        if len(format_quantity(item.quantity).split(".")[1]) > ONLINE_QUANTITY_DECIMALS:
-            raise PermanentBackendError(
-                f"Receipt {key}: items[{index}].quantity {format_quantity(item.quantity)} has "
-                f"more than {ONLINE_QUANTITY_DECIMALS} decimals, which ATOL Online refuses")
+    for item in receipt.items:
         vat = {"type": item.vat}
         if item.vat_amount is not None:
             vat["sum"] = _number(item.vat_amount)
@@ -210,7 +224,7 @@ class AtolOnlineBackend(Backend):
         code = error.get("code")
         text = error.get("text") or "no text"
         if code in CONFIG_ERRORS:
-            raise PermanentBackendError(
+            raise BackendConfigError(
                 f"{what}: ATOL Online configuration error {code} ({CONFIG_ERRORS[code]}): {text}; "
                 "fix the device settings", code=code)
         if code in VALIDATION_ERRORS:
@@ -220,20 +234,16 @@ class AtolOnlineBackend(Backend):
 
     # ------------------------------------------------------------ documents
 
+    def check(self, receipt):
+        check_receipt(receipt, self.company_inn, self.company_email, self.payment_address)
+
     def render(self, key, operation, receipt):
         """The exact POST body for a key and a canonical receipt dict."""
-        try:
-            parsed = Receipt.from_dict(receipt)
-        except ReceiptValidationError as exc:
-            raise PermanentBackendError(f"Invalid receipt {key}: {exc}") from None
+        parsed = self.parse(key, receipt)
         if parsed.operation != operation:
             raise PermanentBackendError(
                 f"Receipt {key}: operation {operation} differs from the receipt's "
                 f"{parsed.operation}")
-        if self.company_inn and parsed.company["inn"] != self.company_inn:
-            raise PermanentBackendError(
-                f"Receipt {key}: company INN {parsed.company['inn']} is not the group's INN "
-                f"{self.company_inn}")
         return render_document(key, parsed, self.company_email, self.payment_address)
 
     def submit(self, key, operation, receipt):

@@ -12,7 +12,12 @@ import uuid
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
-from ..errors import PermanentBackendError, ReceiptValidationError, TransientBackendError
+from ..errors import (
+    BackendConfigError,
+    PermanentBackendError,
+    ReceiptValidationError,
+    TransientBackendError,
+)
 from ..receipt import Receipt, build_fiscal_result, ffd
 from .base import (
     DONE,
@@ -143,21 +148,20 @@ class AtolWebBackend(Backend):
     def _call(self, method, path, what, **kwargs):
         status, body = self.http.call(method, self.url + path + self.query_string, what, **kwargs)
         if status in (401, 403):
-            raise PermanentBackendError(
+            raise BackendConfigError(
                 f"{what}: ATOL Web Server refused the credentials (HTTP {status}); "
                 "check the device login and password", code=status)
         return status, body
 
+    def check(self, receipt):
+        if self.company_inn and receipt.company["inn"] != self.company_inn:
+            raise ReceiptValidationError(
+                f"company.inn: {receipt.company['inn']} is not the register's INN "
+                f"{self.company_inn}")
+
     def render(self, key, receipt):
         """The exact POST body for a key and a canonical receipt dict."""
-        try:
-            parsed = Receipt.from_dict(receipt)
-        except ReceiptValidationError as exc:
-            raise PermanentBackendError(f"Invalid receipt {key}: {exc}") from None
-        if self.company_inn and parsed.company["inn"] != self.company_inn:
-            raise PermanentBackendError(
-                f"Receipt {key}: company INN {parsed.company['inn']} is not the register's "
-                f"INN {self.company_inn}")
+        parsed = self.parse(key, receipt)
         return {"uuid": key, "request": [render_task(parsed, self.payment_address, self.location)]}
 
     def submit(self, key, operation, receipt):

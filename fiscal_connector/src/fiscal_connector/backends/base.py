@@ -20,7 +20,13 @@ import certifi
 import requests
 import urllib3
 
-from ..errors import PermanentBackendError, TransientBackendError
+from ..errors import (
+    BackendConfigError,
+    PermanentBackendError,
+    ReceiptValidationError,
+    TransientBackendError,
+)
+from ..receipt import Receipt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,9 +73,23 @@ class Backend(abc.ABC):
     """A fiscal backend for one device.
 
     Methods raise TransientBackendError when the outcome is unknown
-    (transport error, timeout, 5xx, malformed answer) and
-    PermanentBackendError when the request itself is wrong.
+    (transport error, timeout, 5xx, malformed answer),
+    PermanentBackendError when the request itself is wrong, and its
+    BackendConfigError when the device's settings are.
     """
+
+    def check(self, receipt):  # noqa: B027 - most backends refuse nothing beyond the FFD rules
+        """Refuse, with ReceiptValidationError naming the field, what this backend would
+        refuse in a valid receipt (a Receipt): checked at enqueue and again at send."""
+
+    def parse(self, key, receipt):
+        """The Receipt of a stored canonical dict, checked as at enqueue."""
+        try:
+            parsed = Receipt.from_dict(receipt)
+            self.check(parsed)
+        except ReceiptValidationError as exc:
+            raise PermanentBackendError(f"Invalid receipt {key}: {exc}") from None
+        return parsed
 
     @abc.abstractmethod
     def submit(self, key, operation, receipt):
@@ -143,7 +163,7 @@ class HttpClient:
         """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise PermanentBackendError(
+            raise BackendConfigError(
                 f"{what}: the device URL is not a valid http(s) URL; fix the device settings")
         all_headers = {**self.headers, **(headers or {})}
         data = None

@@ -196,6 +196,8 @@ class AtolOnlineApp(EmulatorApp):
         if not isinstance(body, dict):
             raise Rejected(400, 32, "the body must be a JSON object")
         total, payments = _check_document(operation, body, self.inn)
+        if self.faults.take("reject"):
+            raise Rejected(400, 32, "the register refused the document (emulated)")
         key = body["external_id"]
         register = self.register
         with register.transaction():

@@ -137,6 +137,8 @@ class AtolWebApp(EmulatorApp):
             if not fiscal and task.get("type") not in TASKS:
                 raise TaskError(f"unknown task type {task.get('type')!r}")
             checked = _check_receipt(task) if fiscal else None
+            if fiscal and self.faults.take("reject"):
+                raise TaskError("the register refused the document (emulated)")
         except (ValueError, KeyError, TypeError, AttributeError, TaskError) as exc:
             return Response(400, {"error": {"code": 400, "description": f"bad request: {exc}"}})
         register = self.register

@@ -16,6 +16,9 @@ malformed. `latency_ms` delays every non-control request.
               polls, then settle as registered (ATOL Web Server: the queue behind a
               blocked task waits); blocked_fail: the same, then settle as an error
 * fail      - (register) the next N documents end in a register error, no FD
+* reject    - the next N document POSTs are refused as invalid (ATOL Online error
+              32, Web Server HTTP 400): nothing is registered, so the same body may
+              be sent again under its key
 """
 
 import contextlib
@@ -37,7 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 from ..receipt import OPERATIONS
 
 FAULT_COUNTERS = ("reset", "error_5xx", "timeout", "lost", "malformed", "blocked",
-                  "blocked_fail", "fail")
+                  "blocked_fail", "fail", "reject")
 TRANSPORT_FAULTS = ("reset", "error_5xx", "timeout", "lost", "malformed")
 DEFAULT_FAULTS = {
     "latency_ms": 0,
