@@ -20,18 +20,36 @@ LIMITS = {
     "cl_base_curve": (8, D("9.5")),
     "cl_diameter": (D("13.8"), D("14.5")),
 }
+ANSI_ROWS = [  # quantity, dimension, from, to, tolerance, percent
+    ("sphere", "meridian", 0, "6.5", "0.13", 0),
+    ("sphere", "meridian", "6.5", 99, 0, 2),
+    ("cylinder", "cylinder", 0, 2, "0.13", 0),
+    ("cylinder", "cylinder", 2, "4.5", "0.15", 0),
+    ("cylinder", "cylinder", "4.5", 99, 0, 4),
+    ("axis", "cylinder", "0.12", "0.25", 14, 0),
+    ("axis", "cylinder", "0.25", "0.5", 7, 0),
+    ("axis", "cylinder", "0.5", "0.75", 5, 0),
+    ("axis", "cylinder", "0.75", "1.5", 3, 0),
+    ("axis", "cylinder", "1.5", 99, 2, 0),
+    ("addition", "value", 0, 4, "0.12", 0),
+    ("addition", "value", 4, 99, "0.18", 0),
+]
+FULL_RANGE = {
+    f"{key}_{end}": value
+    for key in ("meridian", "cylinder", "value")
+    for end, value in (("from", 0), ("to", 99))
+}
 ANSI = [
-    ("sphere", 0, "6.5", "0.13", 0),
-    ("sphere", "6.5", 99, 0, 2),
-    ("cylinder", 0, 2, "0.13", 0),
-    ("cylinder", 2, "4.5", "0.15", 0),
-    ("cylinder", "4.5", 99, 0, 4),
-    ("axis", "0.01", "0.25", 14, 0),
-    ("axis", "0.25", "0.5", 7, 0),
-    ("axis", "0.5", "0.75", 5, 0),
-    ("axis", "0.75", "1.5", 3, 0),
-    ("axis", "1.5", 99, 2, 0),
-    ("addition", 0, 4, "0.12", 0),
+    dict(
+        FULL_RANGE,
+        quantity=quantity,
+        design="all",
+        tolerance_abs=tolerance,
+        tolerance_pct=percent,
+        tolerance_per_dioptre=0,
+        **{f"{dimension}_from": low, f"{dimension}_to": high},
+    )
+    for quantity, dimension, low, high, tolerance, percent in ANSI_ROWS
 ]
 
 
@@ -102,7 +120,8 @@ def test_prentice_decentration_and_minimum_blank():
         ({"sphere": "-2.10", "cylinder": 0, "axis": None}, [("sphere", "step")]),
         ({"sphere": "-2.125", "cylinder": 0, "axis": None}, [("sphere", "step")]),
         ({"sphere": "-2.00", "cylinder": "-0.50", "axis": None}, [("axis", "required")]),
-        ({"sphere": "-2.00", "cylinder": "-0.50", "axis": 0}, []),
+        ({"sphere": "-2.00", "cylinder": "-0.50", "axis": 0}, [("axis", "required")]),
+        ({"sphere": "-2.00", "cylinder": "-0.50", "axis": 1}, []),
         ({"sphere": "-2.00", "cylinder": "-0.50", "axis": 181}, [("axis", "range")]),
         ({"sphere": 1, "cylinder": 0, "axis": None, "addition": "4.25"}, [("addition", "range")]),
         ({"sphere": 1, "cylinder": 0, "axis": None, "prism": 11}, [("prism", "range")]),
@@ -126,8 +145,11 @@ def test_eighth_dioptre_step_when_configured():
         ("sphere", "6.50", D("0.13")),
         ("sphere", "8.00", D("0.16")),
         ("cylinder", "1.00", D("0.13")),
+        ("cylinder", "2.00", D("0.13")),
         ("cylinder", "3.00", D("0.15")),
         ("cylinder", "5.00", D("0.20")),
+        ("axis", "0.10", None),
+        ("axis", "0.125", D(14)),
         ("axis", "0.25", D(14)),
         ("axis", "0.50", D(7)),
         ("axis", "0.75", D(5)),
@@ -138,7 +160,9 @@ def test_eighth_dioptre_step_when_configured():
     ],
 )
 def test_ansi_tolerances(quantity, reference, expected):
-    assert om.tolerance_for(ANSI, quantity, reference) == expected
+    references = {"meridian": reference, "cylinder": reference, "value": reference}
+    references["ordered"] = reference
+    assert om.tolerance_for(ANSI, quantity, "single_vision", references) == expected
 
 
 def test_within_tolerance():

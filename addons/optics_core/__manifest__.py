@@ -1,7 +1,7 @@
 {
     "name": "Optics Core",
     "summary": "Prescriptions, lens and frame products, glasses jobs on manufacturing orders",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Sales/Optics",
     "author": "Optics Retail Suite",
     "website": "https://github.com/optics-retail/optics-suite",

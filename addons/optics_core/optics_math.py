@@ -5,6 +5,7 @@ exact. Functions accept Decimal, int, float or str and return Decimal.
 The Odoo layer turns the error tuples returned here into translated messages.
 """
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0")
@@ -114,7 +115,8 @@ def check_value(field, value, low, high, step=None):
 def check_eye(values, limits):
     """Check one eye.
 
-    values: dict with sphere, cylinder, axis (None when not given), addition,
+    values: dict with sphere, cylinder, axis (None or 0 when not given: a cylinder
+    needs an axis 1..180, where 180 is the only way to write the horizontal), addition,
     prism, prism_angle, pd_far, pd_near, fitting_height, cl_base_curve,
     cl_diameter; zero means "not used" except for sphere, cylinder and axis.
     limits: dict name -> (low, high[, step]) as in company settings.
@@ -124,11 +126,11 @@ def check_eye(values, limits):
     for field in ("sphere", "cylinder"):
         errors += check_value(field, values.get(field), *limits[field])
     cylinder = to_decimal(values.get("cylinder"))
-    axis = values.get("axis")
+    axis = values.get("axis") or None  # 0 and empty both mean "no axis"
     if cylinder != ZERO and axis is None:
         errors.append(("axis", "required", None, None, None, None))
     elif axis is not None:
-        errors += check_value("axis", axis, 0, 180, 1)
+        errors += check_value("axis", axis, 1, 180, 1)
     optional = (
         "addition",
         "prism",
@@ -146,23 +148,60 @@ def check_eye(values, limits):
     return errors
 
 
-def tolerance_for(lines, quantity, reference):
-    """Allowed deviation for a quantity from profile lines.
+def _in_range(value, low, high):
+    """Tables read "above low, up to high"; a range from 0 also takes 0."""
+    return low < value <= high or value == low == ZERO
 
-    lines: iterable of (quantity, power_from, power_to, tolerance_abs, tolerance_pct);
-    reference: the power that selects the line (highest meridian for sphere,
-    cylinder magnitude for cylinder and axis, addition for addition, 0 for
-    heights). Returns None when no line applies (the value is not checked).
+
+def tolerance_for(lines, quantity, design, references):
+    """Allowed deviation for one value from tolerance profile lines.
+
+    lines: iterable of dicts with quantity, design ("all", "single_vision",
+    "progressive"), meridian_from/_to, cylinder_from/_to, value_from/_to (the
+    ranges that select the line) and tolerance_abs, tolerance_pct (percent of
+    the ordered value), tolerance_per_dioptre (times the highest meridian).
+    Lines of the lens's own design win over lines for all designs.
+    references: dict with meridian (power of the principal meridian of highest
+    absolute power), cylinder, value (the quantity's nominal magnitude: the
+    addition, the prescribed prism) and ordered.
+    Returns None when no line applies (the value is not checked).
     """
-    reference = abs(to_decimal(reference))
-    for line_quantity, power_from, power_to, tol_abs, tol_pct in lines:
-        if line_quantity != quantity:
-            continue
-        if to_decimal(power_from) <= reference <= to_decimal(power_to):
-            if to_decimal(tol_pct):
-                return reference * to_decimal(tol_pct) / 100
-            return to_decimal(tol_abs)
+    lines = [line for line in lines if line["quantity"] == quantity]
+    own = [line for line in lines if line["design"] == design]
+    lines = own or [line for line in lines if line["design"] == "all"]
+    refs = {key: abs(to_decimal(references.get(key))) for key in ("meridian", "cylinder", "value")}
+    for line in lines:
+        if all(
+            _in_range(refs[key], to_decimal(line[f"{key}_from"]), to_decimal(line[f"{key}_to"]))
+            for key in refs
+        ):
+            return (
+                to_decimal(line["tolerance_abs"])
+                + abs(to_decimal(references.get("ordered")))
+                * to_decimal(line["tolerance_pct"])
+                / 100
+                + refs["meridian"] * to_decimal(line["tolerance_per_dioptre"])
+            )
     return None
+
+
+def prism_components(magnitude, base, angle, base_angles):
+    """(horizontal, vertical) prism in prism dioptres, positive base in and base up.
+
+    base: in/out/up/down, or "angle" with angle in degrees 0..360 on the 360-degree
+    scale seen from the front; base_angles maps in/out/up/down to that scale for
+    the eye (for the right eye base in is 0, for the left eye 180).
+    """
+    magnitude = to_decimal(magnitude)
+    if not magnitude or not base:
+        return ZERO, ZERO
+    degrees = angle if base == "angle" else base_angles[base]
+    radians = math.radians(int(degrees))
+    inward = math.cos(radians - math.radians(base_angles["in"]))
+    places = Decimal("0.01")
+    horizontal = (magnitude * Decimal(repr(inward))).quantize(places) + ZERO
+    vertical = (magnitude * Decimal(repr(math.sin(radians)))).quantize(places) + ZERO
+    return horizontal, vertical
 
 
 def axis_deviation(ordered, measured):
@@ -171,11 +210,14 @@ def axis_deviation(ordered, measured):
     return min(diff, 180 - diff)
 
 
+def deviation(quantity, ordered, measured):
+    """How far the measured value is from the ordered one (degrees for the axis)."""
+    if quantity == "axis":
+        return Decimal(axis_deviation(ordered, measured))
+    return abs(to_decimal(measured) - to_decimal(ordered))
+
+
 def within_tolerance(quantity, ordered, measured, tolerance):
     if tolerance is None:
         return True
-    if quantity == "axis":
-        deviation = Decimal(axis_deviation(ordered, measured))
-    else:
-        deviation = abs(to_decimal(measured) - to_decimal(ordered))
-    return deviation <= to_decimal(tolerance)
+    return deviation(quantity, ordered, measured) <= to_decimal(tolerance)

@@ -3,10 +3,12 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .. import vca
 from ..optics_math import (
     decentration,
     minimum_blank,
     minus_cylinder_form,
+    prism_components,
     to_decimal,
 )
 
@@ -99,6 +101,12 @@ class MrpProduction(models.Model):
         store=True,
     )
 
+    optics_qc_failures = fields.Text(
+        "Failed Values",
+        compute="_compute_optics_qc_failures",
+        help="Each value out of tolerance, with how far it is off.",
+    )
+
     @api.model
     def _expand_optics_stages(self, stages, domain, order):
         return [key for key, _label in STAGES]
@@ -126,6 +134,12 @@ class MrpProduction(models.Model):
                 job.optics_qc_state = "pending"
             else:
                 job.optics_qc_state = "passed" if all(lines.mapped("passed")) else "failed"
+
+    @api.depends("optics_measurement_ids.passed", "optics_measurement_ids.is_measured")
+    def _compute_optics_qc_failures(self):
+        for job in self:
+            failed = job.optics_measurement_ids.filtered(lambda m: m.is_measured and not m.passed)
+            job.optics_qc_failures = "\n".join(m._failure_message() for m in failed) or False
 
     @api.constrains(
         "optics_range_od_id", "optics_range_os_id", "optics_min_blank_od", "optics_min_blank_os"
@@ -251,12 +265,11 @@ class MrpProduction(models.Model):
     def _optics_check_quality(self):
         for job in self:
             if job.optics_qc_state != "passed":
-                raise UserError(
-                    _(
-                        "Glasses job %s has not passed the quality check; it cannot be ready.",
-                        job.name,
-                    )
+                message = _(
+                    "Glasses job %s has not passed the quality check; it cannot be ready.",
+                    job.name,
                 )
+                raise UserError("\n".join(filter(None, [message, job.optics_qc_failures])))
 
     def action_optics_next_stage(self):
         keys = [key for key, _label in STAGES]
@@ -313,8 +326,18 @@ class MrpProduction(models.Model):
 
     # Quality check -----------------------------------------------------------
 
+    def _optics_design(self, eye):
+        """The tolerance table a lens is judged by: progressive or single vision."""
+        self.ensure_one()
+        progressive = (
+            self[f"optics_lens_{eye}_id"].lens_design == "progressive"
+            or self.optics_prescription_id.kind == "progressive"
+        )
+        return "progressive" if progressive else "single_vision"
+
     def _optics_ordered_values(self, eye):
-        """(quantity, ordered, reference) for the lens of one eye, minus-cylinder form."""
+        """Measurement values for the lens of one eye, minus-cylinder form: what was
+        ordered and the references that select the tolerance."""
         self.ensure_one()
         rx = self.optics_prescription_id
         sphere, cylinder, axis = minus_cylinder_form(
@@ -323,29 +346,44 @@ class MrpProduction(models.Model):
         addition = to_decimal(rx[f"addition_{eye}"])
         if rx.kind == "near":
             sphere, addition = sphere + addition, to_decimal(0)
-        highest = max(abs(sphere), abs(sphere + cylinder))
-        values = [("sphere", sphere, highest)]
+        prism = to_decimal(rx[f"prism_{eye}"])
+        common = {
+            "eye": eye,
+            "design": self._optics_design(eye),
+            "reference_meridian": float(max(abs(sphere), abs(sphere + cylinder))),
+            "reference_cylinder": float(abs(cylinder)),
+            "reference_value": 0.0,
+        }
+        values = [("sphere", sphere, {})]
         if cylinder:
-            values += [("cylinder", cylinder, abs(cylinder)), ("axis", axis, abs(cylinder))]
+            values += [("cylinder", cylinder, {}), ("axis", axis, {})]
         if addition and rx.kind == "progressive":
-            values.append(("addition", addition, addition))
+            values.append(("addition", addition, {"reference_value": float(addition)}))
+        horizontal, vertical = prism_components(
+            prism, rx[f"prism_base_{eye}"], rx[f"prism_angle_{eye}"], PRISM_BASE_ANGLES[eye]
+        )
+        # Unwanted prism is checked too: an ordered prism of 0 at the reference point.
+        for quantity, component, bases in (
+            ("prism_horizontal", horizontal, ("in", "out")),
+            ("prism_vertical", vertical, ("up", "down")),
+        ):
+            extra = {"reference_value": float(prism), "ordered_base": bases[component < 0]}
+            values.append((quantity, abs(component), extra))
+        if self[f"optics_pd_{eye}"]:
+            values.append(("centre_horizontal", to_decimal(self[f"optics_pd_{eye}"]), {}))
         if self[f"optics_height_{eye}"]:
-            values.append(("height", to_decimal(self[f"optics_height_{eye}"]), 0))
-        return values
+            values.append(("height", to_decimal(self[f"optics_height_{eye}"]), {}))
+        return [
+            dict(common, quantity=quantity, ordered=float(ordered), **extra)
+            for quantity, ordered, extra in values
+        ]
 
     def _optics_prepare_qc(self):
         for job in self.filtered("optics_prescription_id"):
             job.optics_measurement_ids = [
-                fields.Command.create(
-                    {
-                        "eye": eye,
-                        "quantity": quantity,
-                        "ordered": float(ordered),
-                        "reference": float(reference),
-                    }
-                )
+                fields.Command.create(values)
                 for eye in EYES
-                for quantity, ordered, reference in job._optics_ordered_values(eye)
+                for values in job._optics_ordered_values(eye)
             ]
 
     def action_optics_prepare_qc(self):
@@ -355,63 +393,97 @@ class MrpProduction(models.Model):
 
     # VCA export --------------------------------------------------------------
 
-    def _optics_vca_lines(self):
-        """Vision Council VCA/DCS records of this job, LABEL=right;left."""
+    def _optics_vca_records(self):
+        """Vision Council DCS records of this job as (label, value or (right, left)),
+        in the standard's order: job and customer, prescription, frame, lenses."""
         self.ensure_one()
         rx = self.optics_prescription_id
         codes = self.env["optics.vca.code"]
         frame = self.optics_frame_id
-        powers = {
-            eye: minus_cylinder_form(rx[f"sphere_{eye}"], rx[f"cylinder_{eye}"], rx[f"axis_{eye}"])
-            for eye in EYES
-        }
+        lenses = {"od": self.optics_lens_od_id, "os": self.optics_lens_os_id}
+        ranges = {"od": self.optics_range_od_id, "os": self.optics_range_os_id}
+        powers = {}
+        for eye in EYES:
+            if rx[f"cylinder_{eye}"] and not rx[f"axis_{eye}"]:
+                raise UserError(
+                    _(
+                        "%(eye)s: the cylinder has no axis; correct the prescription "
+                        "before sending the job to the lab.",
+                        eye=_("Right eye (OD)") if eye == "od" else _("Left eye (OS)"),
+                    )
+                )
+            powers[eye] = minus_cylinder_form(
+                rx[f"sphere_{eye}"], rx[f"cylinder_{eye}"], rx[f"axis_{eye}"]
+            )
 
-        def pair(fmt, values):
-            return ";".join(fmt % value for value in values)
-
-        def dioptres(getter):
-            return pair("%.2f", [to_decimal(getter(eye)) for eye in EYES])
+        def per_eye(fmt, getter):
+            return tuple(fmt % getter(eye) for eye in EYES)
 
         def prism_angle(eye):
             base = rx[f"prism_base_{eye}"]
-            if base == "angle":
-                return rx[f"prism_angle_{eye}"]
-            return PRISM_BASE_ANGLES[eye].get(base, 0)
+            if not rx[f"prism_{eye}"] or not base:
+                return 0
+            return rx[f"prism_angle_{eye}"] if base == "angle" else PRISM_BASE_ANGLES[eye][base]
 
+        def height(eye, multifocal):
+            """SEGHT for progressive and multifocal lenses, OCHT for single vision."""
+            is_multifocal = lenses[eye].lens_design != "single_vision"
+            if is_multifocal != multifocal or not self[f"optics_height_{eye}"]:
+                return ""
+            return "%.2f" % self[f"optics_height_{eye}"]
+
+        additions = {eye: rx[f"addition_{eye}"] if rx.kind == "progressive" else 0 for eye in EYES}
         frame_kind = "rimless" if frame.frame_type == "rimless" else frame.frame_material
-        lenses = {"od": self.optics_lens_od_id, "os": self.optics_lens_os_id}
-        ranges = {"od": self.optics_range_od_id, "os": self.optics_range_os_id}
-        additions = {"od": rx.addition_od, "os": rx.addition_os}
-        if rx.kind != "progressive":
-            additions = {"od": 0, "os": 0}
-        return [
-            f"JOB={self.name}",
-            "DO=B",
-            "SPH=" + dioptres(lambda eye: powers[eye][0]),
-            "CYL=" + dioptres(lambda eye: powers[eye][1]),
-            "AX=" + pair("%d", [powers[eye][2] if powers[eye][1] else 0 for eye in EYES]),
-            "ADD=" + dioptres(lambda eye: additions[eye]),
-            "PRVM=" + dioptres(lambda eye: rx[f"prism_{eye}"]),
-            "PRVA=" + pair("%d", [prism_angle(eye) for eye in EYES]),
-            "IPD=" + pair("%.2f", [self.optics_pd_od, self.optics_pd_os]),
-            "NPD=" + pair("%.2f", [self.optics_near_pd_od, self.optics_near_pd_os]),
-            "SEGHT=" + pair("%.2f", [self.optics_height_od, self.optics_height_os]),
-            "OCHT=" + pair("%.2f", [self.optics_height_od, self.optics_height_os]),
-            "HBOX=" + pair("%.2f", [self.optics_frame_a] * 2),
-            "VBOX=" + pair("%.2f", [self.optics_frame_b] * 2),
-            "DBL=%.2f" % self.optics_frame_dbl,
-            "FED=" + pair("%.2f", [self.optics_frame_ed] * 2),
-            "FTYP=" + codes._code("FTYP", frame_kind),
-            "ETYP=" + pair("%s", [codes._code("ETYP", frame.frame_type)] * 2),
-            "LNAM=" + pair("%s", [lenses[eye].name for eye in EYES]),
-            "LIND=" + pair("%.3f", [lenses[eye].lens_index for eye in EYES]),
-            "LTYP=" + pair("%s", [codes._code("LTYP", lenses[eye].lens_design) for eye in EYES]),
-            "DIA=" + pair("%d", [ranges[eye].diameter for eye in EYES]),
+        records = [
+            ("JOB", vca.name_value("JOB", self.name)),
+            ("CLIENT", vca.name_value("CLIENT", self.optics_partner_id.name)),
+            ("DO", "B"),
+            ("SPH", per_eye("%.2f", lambda eye: powers[eye][0])),
+            ("CYL", per_eye("%.2f", lambda eye: powers[eye][1])),
+            # 0 only where there is no cylinder: a cylinder always has its axis 1..180
+            ("AX", per_eye("%d", lambda eye: powers[eye][2] if powers[eye][1] else 0)),
+            ("ADD", per_eye("%.2f", lambda eye: additions[eye])),
+            ("PRVM", per_eye("%.2f", lambda eye: rx[f"prism_{eye}"])),
+            ("PRVA", per_eye("%d", prism_angle)),
+            ("IPD", per_eye("%.2f", lambda eye: self[f"optics_pd_{eye}"])),
+            ("NPD", per_eye("%.2f", lambda eye: self[f"optics_near_pd_{eye}"])),
+            ("SEGHT", tuple(height(eye, True) for eye in EYES)),
+            ("OCHT", tuple(height(eye, False) for eye in EYES)),
+            ("HBOX", per_eye("%.2f", lambda eye: self.optics_frame_a)),
+            ("VBOX", per_eye("%.2f", lambda eye: self.optics_frame_b)),
+            ("DBL", "%.2f" % self.optics_frame_dbl),
+            ("FED", per_eye("%.2f", lambda eye: self.optics_frame_ed)),
+            ("FTYP", codes._code("FTYP", frame_kind)),
+            ("ETYP", per_eye("%s", lambda eye: codes._code("ETYP", frame.frame_type))),
+            ("LNAM", tuple(vca.name_value("LNAM", lenses[eye].name) for eye in EYES)),
+            ("LIND", per_eye("%.3f", lambda eye: lenses[eye].lens_index)),
+            ("LTYP", per_eye("%s", lambda eye: codes._code("LTYP", lenses[eye].lens_design))),
+            ("DIA", per_eye("%d", lambda eye: ranges[eye].diameter)),
         ]
+        if rx.note:
+            # Labels starting with "_" are left by the standard to private records.
+            records.append(("_NOTE", vca.free_text_value("_NOTE", rx.note)))
+        return [(label, values) for label, values in records if any(values)]
 
     def _optics_vca_content(self):
-        """The file as bytes: ASCII-safe text with CR LF line ends, as labs expect."""
-        return ("\r\n".join(self._optics_vca_lines()) + "\r\n").encode("utf-8")
+        """The file as bytes: printable ASCII with CR LF line ends, as the standard says."""
+        try:
+            return vca.vca_text(self._optics_vca_records())
+        except vca.VcaError as error:
+            label, reason = error.args
+            if reason == "separator":
+                message = _(
+                    "The value of %(label)s contains a semicolon or a line break, which a "
+                    "VCA file cannot carry; correct it before exporting.",
+                    label=label,
+                )
+            else:
+                message = _(
+                    "The value of %(label)s has characters that a VCA file cannot carry "
+                    "(only Latin and Cyrillic letters, digits and ASCII signs).",
+                    label=label,
+                )
+            raise UserError(message) from error
 
     def action_optics_export_vca(self):
         self.ensure_one()

@@ -128,7 +128,8 @@ class OpticsPrescription(models.Model):
     axis_od = fields.Integer(
         "Axis (OD)",
         tracking=True,
-        help="Degrees 0..180 (TABO); required when the cylinder is not 0.",
+        help="Degrees 1..180 (TABO), required when the cylinder is not 0; write the "
+        "horizontal meridian as 180. Empty or 0 means no axis.",
     )
     addition_od = fields.Float("Addition (OD)", digits=(6, 3))
     prism_od = fields.Float("Prism (OD)", digits=(6, 2), help="Prism dioptres.")
@@ -160,7 +161,8 @@ class OpticsPrescription(models.Model):
     axis_os = fields.Integer(
         "Axis (OS)",
         tracking=True,
-        help="Degrees 0..180 (TABO); required when the cylinder is not 0.",
+        help="Degrees 1..180 (TABO), required when the cylinder is not 0; write the "
+        "horizontal meridian as 180. Empty or 0 means no axis.",
     )
     addition_os = fields.Float("Addition (OS)", digits=(6, 3))
     prism_os = fields.Float("Prism (OS)", digits=(6, 2), help="Prism dioptres.")
@@ -296,25 +298,14 @@ class OpticsPrescription(models.Model):
 
     # Validation --------------------------------------------------------------
 
-    def _axis_given(self):
-        """{id: {eye: bool}}: an Integer reads NULL as 0, so ask the column."""
-        self.flush_recordset(["axis_od", "axis_os"])
-        self.env.cr.execute(
-            "SELECT id, axis_od IS NOT NULL, axis_os IS NOT NULL"
-            " FROM optics_prescription WHERE id IN %s",
-            [tuple(self.ids)],
-        )
-        return {row[0]: {"od": row[1], "os": row[2]} for row in self.env.cr.fetchall()}
-
     def _prescription_errors(self):
         """Translated messages for every value out of range or step."""
         self.ensure_one()
         limits = self.company_id._optics_limits()
-        given = self._axis_given().get(self.id, {"od": True, "os": True})
         messages = []
         for eye in EYES:
             values = {name: self[f"{name}_{eye}"] for name in CHECKED_EYE_VALUES}
-            values["axis"] = self[f"axis_{eye}"] if given[eye] else None
+            values["axis"] = self[f"axis_{eye}"] or None
             if self[f"prism_base_{eye}"] != "angle":
                 values["prism_angle"] = None
             errors = check_eye(values, limits)
@@ -348,7 +339,9 @@ class OpticsPrescription(models.Model):
             "step": plain(step),
         }
         if kind == "required":
-            return _("%(eye)s: the axis is required when the cylinder is not 0.", **params)
+            return _(
+                "%(eye)s: the axis (1 to 180) is required when the cylinder is not 0.", **params
+            )
         if kind == "step":
             return _("%(eye)s: %(field)s %(value)s is not a multiple of %(step)s.", **params)
         return _(
@@ -399,6 +392,10 @@ class OpticsPrescription(models.Model):
 
     def action_confirm(self):
         for rec in self.filtered(lambda r: r.state == "draft"):
+            # Records saved before a rule existed (or by SQL) are checked again here.
+            messages = rec._prescription_errors()
+            if messages:
+                raise ValidationError("\n".join(messages))
             rec.state = "confirmed"
             previous = rec.previous_id.filtered(lambda p: p.state == "confirmed")
             if previous:

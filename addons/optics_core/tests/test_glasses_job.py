@@ -106,6 +106,7 @@ class TestGlassesJob(OpticsCase):
             line.write(
                 {
                     "measured": line.ordered + offsets.get((line.eye, line.quantity), 0),
+                    "measured_base": line.ordered_base,
                     "is_measured": True,
                 }
             )
@@ -127,7 +128,15 @@ class TestGlassesJob(OpticsCase):
         lines = job.optics_measurement_ids
         self.assertEqual(
             sorted(lines.filtered(lambda m: m.eye == "od").mapped("quantity")),
-            ["axis", "cylinder", "height", "sphere"],
+            [
+                "axis",
+                "centre_horizontal",
+                "cylinder",
+                "height",
+                "prism_horizontal",
+                "prism_vertical",
+                "sphere",
+            ],
         )
         od_sphere = lines.filtered(lambda m: m.eye == "od" and m.quantity == "sphere")
         self.assertEqual(od_sphere.ordered, -2.25)
@@ -171,8 +180,8 @@ class TestGlassesJob(OpticsCase):
         self._to_quality_check(job)
         self._measure(job, {("od", "sphere"): 0.13})
         self.assertEqual(job.optics_qc_state, "passed")  # ANSI Z80.1: +/-0.13 D
-        job.optics_tolerance_profile_id = self.env.ref("optics_core.tolerance_iso_21987")
-        self.assertEqual(job.optics_qc_state, "failed")  # ISO 21987: +/-0.12 D
+        job.optics_tolerance_profile_id = self.env.ref("optics_core.tolerance_iso_8980")
+        self.assertEqual(job.optics_qc_state, "failed")  # ISO 8980-1: +/-0.12 D
 
     def test_barcode_on_the_job_sheet_finds_the_job(self):
         job = self._job()

@@ -11,7 +11,7 @@ CASES = [
     ({"sphere_od": 0, "sphere_os": 0}, None),
     ({"sphere_od": -2.25, "cylinder_od": -0.75, "axis_od": 180}, None),
     ({"sphere_od": 1.0, "cylinder_od": 0.5, "axis_od": 90}, None),  # plus cylinder
-    ({"sphere_od": -1.0, "cylinder_od": -0.5, "axis_od": 0}, None),  # axis 0
+    ({"sphere_od": -1.0, "cylinder_od": -0.5, "axis_od": 1}, None),  # axis 1
     ({"sphere_os": -1.0, "cylinder_os": 1.25, "axis_os": 180}, None),  # axis 180
     ({"sphere_od": 30.0, "sphere_os": -30.0}, None),
     ({"cylinder_od": -10.0, "axis_od": 5, "cylinder_os": 10.0, "axis_os": 175}, None),
@@ -29,10 +29,11 @@ CASES = [
     ({"sphere_os": 0.125}, (OS, "sphere 0.125 is not a multiple of 0.25")),
     ({"cylinder_od": -10.25, "axis_od": 90}, (OD, "cylinder -10.25 is outside")),
     ({"cylinder_os": -0.3, "axis_os": 90}, (OS, "cylinder -0.3 is not a multiple of 0.25")),
-    ({"cylinder_od": -0.5}, (OD, "the axis is required when the cylinder is not 0")),
-    ({"cylinder_os": 0.75}, (OS, "the axis is required when the cylinder is not 0")),
-    ({"cylinder_od": -0.5, "axis_od": 181}, (OD, "axis 181 is outside the allowed range 0 to 180")),
-    ({"cylinder_os": -0.5, "axis_os": -1}, (OS, "axis -1 is outside the allowed range 0 to 180")),
+    ({"cylinder_od": -0.5}, (OD, "the axis (1 to 180) is required when the cylinder is not 0")),
+    ({"cylinder_os": 0.75}, (OS, "the axis (1 to 180) is required when the cylinder is not 0")),
+    ({"cylinder_od": -0.5, "axis_od": 0}, (OD, "the axis (1 to 180) is required")),
+    ({"cylinder_od": -0.5, "axis_od": 181}, (OD, "axis 181 is outside the allowed range 1 to 180")),
+    ({"cylinder_os": -0.5, "axis_os": -1}, (OS, "axis -1 is outside the allowed range 1 to 180")),
     ({"kind": "progressive", "addition_od": 0.25}, (OD, "addition 0.25 is outside")),
     ({"kind": "progressive", "addition_os": 4.25}, (OS, "addition 4.25 is outside")),
     ({"kind": "progressive", "addition_od": 2.1}, (OD, "addition 2.1 is not a multiple of 0.25")),
@@ -102,7 +103,7 @@ class TestPrescriptionValidation(OpticsCase):
             self._prescription(sphere_od=31, cylinder_os=-0.5)
         message = str(caught.exception)
         self.assertIn("Right eye (OD): sphere 31", message)
-        self.assertIn("Left eye (OS): the axis is required", message)
+        self.assertIn("Left eye (OS): the axis (1 to 180) is required", message)
 
     def test_message_is_translated(self):
         self.env["res.lang"]._activate_lang("ru_RU")
