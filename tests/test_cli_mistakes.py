@@ -157,7 +157,8 @@ def test_a_file_is_read_to_its_end_and_every_line_answered(config_file, atol_web
         b"{not json",
         json.dumps({"key": "refused", "device": "web",
                     "receipt": dict(sample_receipt(2), total="1.00")}).encode(),
-        json.dumps({"key": "list-device", "device": ["web"], "receipt": sample_receipt(3)}).encode(),
+        json.dumps({"key": "list-device", "device": ["web"],
+                    "receipt": sample_receipt(3)}).encode(),
         json.dumps({"key": "odd-name", "device": "web", "receipt": dict(
             sample_receipt(4), cashier={"name": "LONE"})}).replace("LONE", "\\ud800").encode(),
         b"[1, 2]",

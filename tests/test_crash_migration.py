@@ -17,8 +17,9 @@ import subprocess
 import sys
 import time
 
-from fiscal_connector import outbox as outbox_module
 from fiscal_connector.outbox import Outbox, _split_sql
+
+from fiscal_connector import outbox as outbox_module
 
 KILLS = int(os.environ.get("FISCAL_MIGRATION_KILLS", "100"))
 ENTRIES = 3000
@@ -72,10 +73,10 @@ def _check_current(path, triggers):
         found = [name for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
         assert found == triggers
-        stats = dict(((device, state), n) for device, state, n in conn.execute(
-            "SELECT device, state, n FROM stats WHERE n != 0"))
-        counted = dict(((device, state), n) for device, state, n in conn.execute(
-            "SELECT device, state, COUNT(*) FROM entry WHERE admitted = 1 GROUP BY 1, 2"))
+        stats = {(device, state): n for device, state, n in conn.execute(
+            "SELECT device, state, n FROM stats WHERE n != 0")}
+        counted = {(device, state): n for device, state, n in conn.execute(
+            "SELECT device, state, COUNT(*) FROM entry WHERE admitted = 1 GROUP BY 1, 2")}
         assert stats == counted
         assert conn.execute("SELECT undelivered FROM intake").fetchone()[0] == conn.execute(
             "SELECT COUNT(*) FROM entry WHERE admitted = 1 AND state != 'done'").fetchone()[0]

@@ -16,7 +16,7 @@ from .breaker import make_breaker, opened_at
 from .clock import SYSTEM_CLOCK
 from .config import config_fingerprint
 from .drain import NOTIFY_EVERY, Drain, notify
-from .errors import FiscalError
+from .errors import FiscalError, quoted
 from .locks import LockManager
 from .outbox import Outbox
 from .receipt import Receipt
@@ -256,7 +256,8 @@ class Connector:
             return self.devices[code]
         except (KeyError, TypeError):
             raise FiscalError(
-                f"Unknown device {code!r}; configured: {', '.join(sorted(self.devices)) or 'none'}"
+                f"Unknown device {quoted(code)}; configured: "
+                f"{', '.join(sorted(self.devices)) or 'none'}"
             ) from None
 
     def _backend(self, code):

@@ -23,7 +23,13 @@ import orjson
 
 from . import hlc
 from .clock import SYSTEM_CLOCK
-from .errors import IdempotencyConflictError, OutboxCorruptError, OutboxError, OutboxFullError
+from .errors import (
+    IdempotencyConflictError,
+    OutboxCorruptError,
+    OutboxError,
+    OutboxFullError,
+    quoted,
+)
 from .locks import owner_is_dead
 
 _logger = logging.getLogger(__name__)
@@ -391,7 +397,7 @@ class Outbox:
         if existing is None:
             raise OutboxFullError(
                 f"The outbox {self.path} holds {live} undelivered entries, its limit is "
-                f"{self.max_entries}: {key} was not queued. Check the devices "
+                f"{self.max_entries}: {quoted(key)} was not queued. Check the devices "
                 "(`fiscal-connector status`), drain, or raise max_entries."
             )
         if existing["purged"]:
@@ -401,8 +407,9 @@ class Outbox:
             same = same and existing["after_key"] == after_key
         if not same:
             raise IdempotencyConflictError(
-                f"Key {key} is already queued with a different receipt, device or reference: "
-                "a changed document needs a new key (it would be a second fiscal document)"
+                f"Key {quoted(key)} is already queued with a different receipt, device or "
+                "reference: a changed document needs a new key (it would be a second fiscal "
+                "document)"
             )
 
     def undelivered(self):
@@ -415,13 +422,13 @@ class Outbox:
         if not after_key:
             return None
         if after_key == key:
-            raise OutboxError(f"Entry {key} cannot refer to itself")
+            raise OutboxError(f"Entry {quoted(key)} cannot refer to itself")
         if tx.execute("SELECT 1 FROM entry WHERE key = ?", (after_key,)).fetchone():
             return after_key
         if tx.execute("SELECT 1 FROM purged WHERE key = ?", (after_key,)).fetchone():
             return None  # done and purged long ago: nothing to wait for
         raise OutboxError(
-            f"Entry {key} refers to {after_key}, which is not in the outbox: "
+            f"Entry {quoted(key)} refers to {quoted(after_key)}, which is not in the outbox: "
             "queue the document it refers to first"
         )
 
@@ -639,8 +646,8 @@ class Outbox:
             if not changed:
                 row = tx.execute("SELECT state FROM entry WHERE key = ?", (key,)).fetchone()
                 if row is None:
-                    raise OutboxError(f"No outbox entry with key {key}")
-                raise OutboxError(f"Entry {key} is {row['state']}, not a dead letter")
+                    raise OutboxError(f"No outbox entry with key {quoted(key)}")
+                raise OutboxError(f"Entry {quoted(key)} is {row['state']}, not a dead letter")
 
     def purge(self, retention_days):
         """Delete done entries older than the retention, keeping their keys as tombstones."""
