@@ -336,8 +336,9 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(action["params"]["type"], "danger")
 
     def test_dead_letter_retry(self):
-        # An outage leaves the receipt waiting; only the register's refusal makes it dead.
-        self.emulator.set_faults(error_5xx=50)
+        # An outage (every call fails for the whole run) leaves the receipt waiting; only
+        # the register's refusal makes it dead.
+        self.emulator.set_faults(error_5xx=100000)
         (order,) = self.sell(self.ui_order([(self.lens, 1)]))
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "queued")
