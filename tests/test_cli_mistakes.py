@@ -52,6 +52,7 @@ CONFIG_MISTAKES = {
     "not a table": ("[1, 2]", "must be a table of settings"),
     "wrong type": ('{"outbox_path": "o.sqlite", "max_entries": "many"}', "is not a number"),
     "negative": ('{"outbox_path": "o.sqlite", "backoff_cap": -5}', "must not be negative"),
+    "infinite": ('{"outbox_path": "o.sqlite", "backoff_cap": 1e999}', "must be a number"),
     "fraction where a count": ('{"outbox_path": "o.sqlite", "max_entries": 1.5}',
                                "must be a whole number"),
     "devices not a table": ('{"outbox_path": "o.sqlite", "devices": ["kkt"]}',

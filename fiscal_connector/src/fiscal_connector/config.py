@@ -16,6 +16,7 @@ import configparser
 import dataclasses
 import hashlib
 import json
+import math
 import os
 
 from .errors import FiscalError, quoted
@@ -89,7 +90,8 @@ def _typed(where, name, kind, value):
                 value = kind(value.strip())
             except ValueError:
                 raise FiscalError(f"{where}: {name} = {quoted(value)} is not a number") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+                value):
             raise FiscalError(f"{where}: {name} = {quoted(value)} must be a number")
         if kind is int and value != int(value):
             raise FiscalError(f"{where}: {name} = {quoted(value)} must be a whole number")

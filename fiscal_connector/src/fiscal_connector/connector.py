@@ -24,8 +24,8 @@ from .receipt import Receipt
 _logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 128  # ATOL Online's external_id limit, the stricter of the two protocols
-# Register tasks whose success tells when the register's shift was opened (None: closed).
-SHIFT_TASKS = {"openShift": "opened", "closeShift": "closed"}
+# Register tasks whose success opens (True) or closes (False) the register's shift.
+SHIFT_TASKS = {"openShift": True, "closeShift": False}
 
 
 def _check_key(value, what):
@@ -47,7 +47,7 @@ class Connector:
         self.outbox = Outbox(config.outbox_path, config.max_entries, config.integrity_check,
                              clock=clock, create=create)
         self._backends = {}
-        self._breakers = {}  # (device, "redis" | "memory") -> breaker
+        self._breakers = {}  # (device, "redis" | "file") -> breaker
         self._redis = None
         if config.redis_url:
             self._redis = redis.Redis.from_url(
@@ -63,12 +63,6 @@ class Connector:
         Refuses with a FiscalError, writing nothing, whatever the device's backend
         would refuse: the drain then only meets what the register itself decides.
         """
-        receipt = self.check(key, device_code, receipt_dict, after_key)
-        body = receipt.to_dict()
-        return self.outbox.enqueue(key, device_code, body["operation"], body, after_key)
-
-    def check(self, key, device_code, receipt_dict, after_key=None):
-        """The Receipt that enqueue would queue, or the FiscalError it would raise."""
         _check_key(key, "An idempotency key")
         if after_key is not None:
             _check_key(after_key, "The key referred to (after_key)")
@@ -77,7 +71,8 @@ class Connector:
         backend = self._backend(device_code)
         receipt = Receipt.from_dict(receipt_dict, now=self.outbox.clock.time())
         backend.check(receipt)
-        return receipt
+        body = receipt.to_dict()
+        return self.outbox.enqueue(key, device_code, body["operation"], body, after_key)
 
     def drain(self, max_seconds=50, on_result=None, devices=None, processes=1):
         """Send what is due for at most `max_seconds`; on_result(key, state, result, error).
@@ -157,7 +152,7 @@ class Connector:
         return {code: self._breaker(code, redis_client) for code in codes}
 
     def _breaker(self, code, redis_client):
-        kind = "redis" if redis_client is not None else "memory"
+        kind = "redis" if redis_client is not None else "file"
         if (code, kind) not in self._breakers:
             try:
                 self._breakers[code, kind] = make_breaker(
@@ -233,7 +228,7 @@ class Connector:
     def run_task(self, device_code, task, params=None):
         result = self._backend(device_code).run_task(task, params)
         if task in SHIFT_TASKS:
-            opened = self.outbox.clock.time() if SHIFT_TASKS[task] == "opened" else None
+            opened = self.outbox.clock.time() if SHIFT_TASKS[task] else None
             self.outbox.note_shift(device_code, opened)
         return result
 

@@ -176,14 +176,19 @@ def _decimal(value, path, places, maximum, allow_zero=False):
     return number.quantize(Decimal(1).scaleb(-places))
 
 
+# Unicode's control characters (category Cc) and lone surrogates (Cs), as one scan in C:
+# this runs over every text of every receipt on the sale's path.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _printable(value, path, allowed_controls=""):
     """Refuse what no register prints and no JSON encoder takes: control characters and
     lone surrogates (text that is not Unicode)."""
-    for char in value:
-        kind = unicodedata.category(char)
-        if kind == "Cs":
+    for found in _UNPRINTABLE.finditer(value):
+        char = found.group()
+        if unicodedata.category(char) == "Cs":
             _fail(path, "is not valid Unicode text (a lone surrogate)")
-        if kind == "Cc" and char not in allowed_controls:
+        if char not in allowed_controls:
             _fail(path, f"contains the control character U+{ord(char):04X}")
     return value
 
@@ -225,6 +230,11 @@ def _phone(value, path):
     return value
 
 
+@cache
+def _earliest(text):
+    return dt.datetime.fromisoformat(text)
+
+
 def _timestamp(value, limits, now):
     """An aware date-time from the earliest FFD date up to a few minutes ahead of `now`."""
     if not isinstance(value, str):
@@ -235,7 +245,7 @@ def _timestamp(value, limits, now):
         _fail("timestamp", f"{quoted(value)} is not an ISO 8601 date-time")
     if moment.tzinfo is None:
         _fail("timestamp", f"{quoted(value)} needs a UTC offset, e.g. +03:00")
-    earliest = dt.datetime.fromisoformat(limits["earliest_timestamp"])
+    earliest = _earliest(limits["earliest_timestamp"])
     now = dt.datetime.now(dt.timezone.utc) if now is None else dt.datetime.fromtimestamp(
         now, dt.timezone.utc)
     latest = now + dt.timedelta(seconds=limits["max_seconds_ahead"])
