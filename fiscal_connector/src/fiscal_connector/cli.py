@@ -266,7 +266,7 @@ def cmd_enqueue(args, conn):
                     row = {"line": number, "error": str(error)}
                     text = f"line {number}: ERROR {error}"
                 print(json.dumps(row, ensure_ascii=False) if args.json else text, flush=True)
-        except OSError as error:  # e.g. a directory given as the file
+        except OSError as error:  # the file (or stdin) fails while it is read
             raise FiscalError(f"Cannot read {args.file}: {error.strerror}") from None
     if not total and not args.json:
         print("nothing to queue")
@@ -288,7 +288,7 @@ def cmd_check(args, conn):
 
 
 def cmd_metrics(args, conn):
-    from .metrics import serve_metrics  # noqa: PLC0415 - prometheus_client only for this command
+    from .metrics import serve_metrics  # noqa: PLC0415 - its import cost only for this command
 
     return serve_metrics(conn, args.host, args.port)
 
