@@ -15,6 +15,7 @@
             "redis_lock",
             "requests",
             "orjson",
+            "prometheus_client",
             "stdnum",
             "qrcode",
         ]

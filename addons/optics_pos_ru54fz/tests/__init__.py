@@ -3,6 +3,7 @@ from . import (
     test_atol_online,
     test_fiscal_flow,
     test_i18n,
+    test_metrics,
     test_neutralize,
     test_outage,
     test_pos_tour,
