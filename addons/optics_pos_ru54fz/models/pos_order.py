@@ -193,21 +193,17 @@ class PosOrder(models.Model):
 
     @api.model
     def _fiscal_trigger_cron(self):
-        """Ask for a run of the drain cron now, unless a request for it is already due."""
+        """Ask for a run of the drain cron now, committed with the caller's transaction.
+
+        Always a trigger of its own: one already due may belong to a run in progress,
+        whose end deletes it (ir.cron._process_job), and this sale may come after the
+        run's last look for orders to send.
+        """
         # The id through the cached xmlid lookup: env.ref() would also query the cron's existence.
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "optics_pos_ru54fz.ir_cron_fiscal_drain"
         )
-        cron = self.env["ir.cron"].sudo().browse(cron_id)
-        self.env.cr.execute(
-            SQL(
-                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
-                cron.id,
-                fields.Datetime.now(),
-            )
-        )
-        if not self.env.cr.fetchone():
-            cron._trigger()
+        self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     # ------------------------------------------------------------------
     # Order -> canonical receipt dict (the core's format)
@@ -351,23 +347,30 @@ class PosOrder(models.Model):
 
     @api.model
     def _cron_fiscal_drain(self):
+        """Send paid orders as they come, until none came for `idle_seconds`.
+
+        The drain sends every register at once and stays for sales paid while it runs:
+        its tick (on this thread, a few times a second) queues them, and each result is
+        written to its order as the drain reports it. A sale paid after the run's last
+        tick has a cron trigger of its own (create_from_ui), which outlives this run:
+        Odoo deletes only the triggers dated before the run began (ir.cron._process_job).
+        """
         devices = self.env["fiscal.device"].sudo().with_context(active_test=False).search([])
         if not devices:
             return
         with devices._fiscal_connector(devices) as conn:
+            self._fiscal_settle_queued(conn)
             self._fiscal_enqueue_pending(conn)
-            results = {}
             conn.drain(
                 max_seconds=self._fiscal_param("drain_seconds", 50.0),
-                on_result=lambda key, state, result, error: results.__setitem__(
-                    key, (state, result, error)
-                ),
+                idle_seconds=self._fiscal_param("idle_seconds", 2.0),
+                on_tick=lambda: self._fiscal_enqueue_pending(conn),
+                on_result=self._fiscal_write_result,
             )
-            self._fiscal_write_results(conn, results)
 
     @api.model
     def _fiscal_enqueue_pending(self, conn):
-        """Put every order still "to send" into the outbox.
+        """Put every order still "to send" into the outbox; the number of orders queued.
 
         This is also the reconciler: an order whose first enqueue crashed
         before its "queued" state was committed is simply enqueued again,
@@ -375,6 +378,7 @@ class PosOrder(models.Model):
         """
         batch = self._fiscal_param("enqueue_batch", 1000)
         orders = self.sudo().search([("fiscal_state", "=", "to_send")], order="id", limit=batch)
+        queued = 0
         for order in orders:
             try:
                 receipt = order._fiscal_receipt()
@@ -395,23 +399,45 @@ class PosOrder(models.Model):
                 order.write({"fiscal_state": "failed", "fiscal_error": str(error)})
                 continue
             order.write({"fiscal_state": "queued", "fiscal_error": False})
+            queued += 1
         _auto_commit(self.env)
+        return queued
 
     @api.model
-    def _fiscal_write_results(self, conn, results):
-        """Write drain results, then settle queued orders whose outcome the drain did not report."""
+    def _fiscal_write_result(self, key, state, result, error):
+        """The drain's on_result: one final outcome onto its order, committed at once.
+
+        The outbox marks the result reported only after this returned, so a crash
+        before the commit offers it again; an order already written is left alone.
+        On an error nothing is kept and the drain offers the result again.
+        """
+        order = self.sudo().search(
+            [("fiscal_key", "=", key), ("fiscal_state", "in", ("to_send", "queued"))], limit=1
+        )
+        if not order:  # written already, or an entry of another database sharing the outbox
+            return
+        try:
+            with self.env.cr.savepoint():
+                order._fiscal_apply_outcome(state, result, error)
+                if order.fiscal_state == "fiscalized":
+                    order.session_id._fiscal_refresh_totals()
+        finally:
+            _auto_commit(self.env)  # the POS sees it now; after an error, a fresh transaction
+
+    @api.model
+    def _fiscal_settle_queued(self, conn):
+        """Settle queued orders from their outbox entries: results lost before their commit."""
         queued = self.sudo().search([("fiscal_state", "=", "queued")], order="id")
         for order in queued:
-            state, result, error = results.get(order.fiscal_key) or (None, None, None)
-            if state is None:
-                entry = conn.entry(order.fiscal_key)
-                if entry is None:
-                    # The outbox lost it (restored or replaced file): queue it again under
-                    # the same key; the register's dedup on the key makes a resend harmless.
-                    order.fiscal_state = "to_send"
-                    continue
-                state, result, error = entry["state"], entry.get("result"), entry.get("last_error")
-            order._fiscal_apply_outcome(state, result, error)
+            entry = conn.entry(order.fiscal_key)
+            if entry is None:
+                # The outbox lost it (restored or replaced file): queue it again under
+                # the same key; the register's dedup on the key makes a resend harmless.
+                order.fiscal_state = "to_send"
+                continue
+            order._fiscal_apply_outcome(
+                entry["state"], entry.get("result"), entry.get("last_error")
+            )
         queued.filtered(
             lambda o: o.fiscal_state == "fiscalized"
         ).session_id._fiscal_refresh_totals()

@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_atol_online,
+    test_drain_run,
     test_fiscal_flow,
     test_i18n,
     test_metrics,

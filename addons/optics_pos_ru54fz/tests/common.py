@@ -72,6 +72,8 @@ class FiscalPosCase(FiscalEmulatorMixin, TestPoSCommon):
             breaker_reset_timeout=0.2,
             breaker_fail_max=3,
             drain_seconds=3,
+            # One transaction, no till beside it: a run waiting for new sales would wait for none.
+            idle_seconds=0,
         )
         cls.device = cls.create_fiscal_device()
         cls.config = cls.basic_config

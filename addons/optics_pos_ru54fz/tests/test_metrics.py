@@ -81,7 +81,7 @@ class TestFiscalMetricsRoute(FiscalPosCase, HttpCase):
         self.assertEqual(self.waiting(down), 3)
         self.assertGreater(self.device_figure(down, "fiscal_queue_oldest_waiting_age_seconds"), 0)
         self.assertGreaterEqual(
-            self.device_figure(down, "fiscal_attempts_total", result="retry"), 1
+            self.device_figure(down, "fiscal_attempts_total", result="unknown"), 1
         )
         self.assertEqual(self.device_figure(down, "fiscal_breaker_state", state="open"), 1)
         self.assertEqual(self.device_figure(down, "fiscal_breaker_state", state="closed"), 0)

@@ -74,8 +74,13 @@ class Connector:
         body = receipt.to_dict()
         return self.outbox.enqueue(key, device_code, body["operation"], body, after_key)
 
-    def drain(self, max_seconds=50, on_result=None, devices=None, processes=1):
+    def drain(self, max_seconds=50, on_result=None, devices=None, processes=1, *,
+              idle_seconds=0.0, on_tick=None):
         """Send what is due for at most `max_seconds`; on_result(key, state, result, error).
+
+        With `idle_seconds`, the drain also sends what `on_tick()` (called from this
+        thread every few hundredths of a second; it returns how many documents it
+        queued) queues while it runs, and ends after `idle_seconds` without work.
 
         processes > 1 splits the devices among that many drainer processes (a store
         with many registers: one process is bound to one core by the GIL); each is a
@@ -84,6 +89,8 @@ class Connector:
         codes = list(devices or self.devices)
         for code in codes:
             self._device(code)
+        if processes > 1 and (idle_seconds or on_tick):
+            raise ValueError("A drain in processes does not wait for new documents")
         if processes > 1 and len(codes) > 1:
             return self._drain_in_processes(codes, min(processes, len(codes)), max_seconds,
                                             on_result)
@@ -95,8 +102,8 @@ class Connector:
         backends = {code: self._backend(code) for code in codes}
         settings = {code: config_fingerprint(self.devices[code]) for code in codes}
         drain = Drain(self.config, self.outbox, backends, breakers, locks, settings=settings,
-                      max_seconds=max_seconds)
-        report = drain.run(on_result)
+                      max_seconds=max_seconds, idle_seconds=idle_seconds)
+        report = drain.run(on_result, on_tick)
         report["redis"] = redis_client is not None
         return report
 

@@ -12,6 +12,11 @@ Only the backend's word that a document is wrong makes it a dead letter. A
 backend that does not answer, however long, leaves the entry at the head of
 its device's queue with a capped backoff; a backend that refuses the device's
 settings pauses the device until they change.
+
+A drain with `idle_seconds` stays for documents queued while it runs: the caller's
+`on_tick`, called from the calling thread between callback passes, queues them,
+and the device threads that ran out of work take them up at once. It ends once
+nothing was queued, sent or reported for `idle_seconds`.
 """
 
 import bisect
@@ -36,7 +41,7 @@ from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
 
 _logger = logging.getLogger(__name__)
 
-NOTIFY_EVERY = 0.1  # seconds between callback passes while devices drain
+NOTIFY_EVERY = 0.02  # seconds between callback passes (and ticks) while devices drain
 
 
 def backoff_delay(attempts, base, cap):
@@ -103,9 +108,12 @@ class _DeviceRun:
                 clock.wait(self.drain.stop, closed_for)  # then a trial call (half-open)
                 continue
             status, row = outbox.claim_head(self.code, self.drain.token, config.poll_interval)
-            if status in ("empty", "busy"):
-                if status == "busy":
-                    self.skipped = f"entry {row['key']} is being sent by another drainer"
+            if status == "busy":
+                self.skipped = f"entry {row['key']} is being sent by another drainer"
+                return
+            if status == "empty":
+                if self.drain.wait_for_arrivals():
+                    continue
                 return
             if status == "wait":
                 delay = row["next_attempt_at"] - clock.time()
@@ -206,9 +214,10 @@ class _DeviceRun:
 class Drain:
     """One bounded drain over the configured devices."""
 
-    def __init__(self, config, outbox, backends, breakers, locks, *, settings, max_seconds):
+    def __init__(self, config, outbox, backends, breakers, locks, *, settings, max_seconds,
+                 idle_seconds=0.0):
         """`settings`: each device's config_fingerprint(), to tell whether a paused
-        device's settings changed."""
+        device's settings changed. `idle_seconds`: how long to stay for new documents."""
         self.config = config
         self.outbox = outbox
         self.clock = outbox.clock
@@ -219,13 +228,43 @@ class Drain:
         self.deadline = self.clock.monotonic() + max_seconds
         self.stop = threading.Event()
         self.token = owner_id()  # names this process: a claim of a dead drainer is recoverable
+        self.idle_seconds = idle_seconds
+        self.arrivals = threading.Condition()
+        self.arrival_count = 0  # bumped by the calling thread when on_tick queued something
+        self.waiting = 0  # device threads out of work, waiting for arrivals
 
-    def run(self, on_result=None):
+    def wait_for_arrivals(self):
+        """Called by a device thread whose queue is empty: True when something new was
+        queued (look again), False when the drain ends."""
+        if self.idle_seconds <= 0:
+            return False
+        with self.arrivals:
+            seen = self.arrival_count
+            self.waiting += 1
+            try:
+                while self.arrival_count == seen and not self.stop.is_set():
+                    self.arrivals.wait()
+            finally:
+                self.waiting -= 1
+            return not self.stop.is_set()
+
+    def _arrived(self):
+        with self.arrivals:
+            self.arrival_count += 1
+            self.arrivals.notify_all()
+
+    def _end(self):
+        with self.arrivals:
+            self.stop.set()
+            self.arrivals.notify_all()
+
+    def run(self, on_result=None, on_tick=None):
+        """`on_tick()`: queues what came meanwhile, returns how many it queued."""
         started = self.clock.monotonic()
         codes = list(self.backends)
         workers = self.config.drain_workers or min(len(codes), 64) or 1
         try:
-            devices, notified = self._run_devices(codes, workers, on_result)
+            devices, notified = self._run_devices(codes, workers, on_result, on_tick)
         finally:
             forget_owner(self.token)
         totals = {name: sum(report[name] for report in devices.values())
@@ -233,21 +272,30 @@ class Drain:
         seconds = round(self.clock.monotonic() - started, 3)
         return {**totals, "notified": notified, "seconds": seconds, "devices": devices}
 
-    def _run_devices(self, codes, workers, on_result):
+    def _run_devices(self, codes, workers, on_result, on_tick):
         notified = 0
         devices = {}
         with concurrent.futures.ThreadPoolExecutor(workers, "fiscal-drain") as pool:
             futures = {pool.submit(_DeviceRun(self, code).run): code for code in codes}
             try:
                 pending = set(futures)
+                active_at = self.clock.monotonic()
                 while pending:
                     finished, pending = concurrent.futures.wait(pending, timeout=NOTIFY_EVERY)
                     for future in finished:
                         devices[futures[future]] = future.result()
-                    if on_result is not None:
-                        notified += notify(self.outbox, on_result)
+                    reported = notify(self.outbox, on_result) if on_result is not None else 0
+                    notified += reported
+                    if on_tick is not None and on_tick():
+                        self._arrived()
+                        reported += 1
+                    now = self.clock.monotonic()
+                    if reported or self.waiting < len(pending):
+                        active_at = now
+                    elif now - active_at >= self.idle_seconds or now >= self.deadline:
+                        self._end()  # every thread left waits for arrivals: none will come
             finally:
-                self.stop.set()
+                self._end()
         if on_result is not None:
             notified += notify(self.outbox, on_result)
         return devices, notified
