@@ -421,8 +421,22 @@ class PosOrder(models.Model):
                 order._fiscal_apply_outcome(state, result, error)
                 if order.fiscal_state == "fiscalized":
                     order.session_id._fiscal_refresh_totals()
+                order._fiscal_notify_till()
         finally:
             _auto_commit(self.env)  # the POS sees it now; after an error, a fresh transaction
+
+    def _fiscal_notify_till(self):
+        """Push the fiscal result to the till's POS bus, committed with the result: the
+        receipt screen shows it at once instead of at its next poll."""
+        for order in self:
+            cashier = order.session_id.user_id
+            # In the cashier's language and zone, as the till's own poll would get it.
+            info = order.with_context(lang=cashier.lang, tz=cashier.tz)._fiscal_info_for_ui()
+            self.env["bus.bus"]._sendone(
+                order.session_id._get_bus_channel_name(),
+                "OPTICS_FISCAL_RESULT",
+                {order.pos_reference: info},
+            )
 
     @api.model
     def _fiscal_settle_queued(self, conn):

@@ -1,3 +1,4 @@
+import json
 import tempfile
 from unittest.mock import patch
 
@@ -5,6 +6,8 @@ from fiscal_connector.emulators import EmulatorServer
 from fiscal_connector.emulators.atol_online import PUBLIC_TEST_ACCOUNT
 
 from odoo.tests import tagged
+
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
 
 from .common import FiscalPosCase
 
@@ -104,3 +107,22 @@ class TestFiscalDrainRun(FiscalPosCase):
                                 slow_order.fiscal_key: "fiscalized"})
         self.assertEqual(slow.documents(), {slow_order.fiscal_key: 1})
         self.assertEqual(self.emulator.documents(), {fast_order.fiscal_key: 1})
+
+    def test_the_till_is_told_its_result_on_the_pos_bus(self):
+        (order,) = self.sell(self.ui_order([(self.lens, 1)], customer=self.customer))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.env.cr.precommit.run()  # makes the bus.bus rows, as the commit would
+        channel = json_dump(
+            channel_with_db(self.env.cr.dbname, order.session_id._get_bus_channel_name())
+        )
+        messages = [
+            json.loads(row.message)
+            for row in self.env["bus.bus"].sudo().search([("channel", "=", channel)])
+        ]
+        results = [m["payload"] for m in messages if m["type"] == "OPTICS_FISCAL_RESULT"]
+        self.assertEqual(len(results), 1)
+        cashier = order.session_id.user_id
+        info = order.with_context(lang=cashier.lang, tz=cashier.tz)._fiscal_info_for_ui()
+        self.assertEqual(results[0], {order.pos_reference: info})
+        self.assertEqual(results[0][order.pos_reference]["state"], "fiscalized")
