@@ -174,3 +174,19 @@ def test_redis_gone_when_a_breaker_is_made_falls_back_to_this_process(
     conn.enqueue("k", "web", sample_receipt(1))
     conn.drain(max_seconds=10)
     assert_exactly_once(conn, ["k"], [atol_web_emulator])
+
+
+def test_atol_online_is_asked_again_no_sooner_than_a_second_after_a_failure(
+        connector_factory, atol_online_emulator):
+    """ATOL Online's rule, whatever the backoff settings say (here a few milliseconds)."""
+    conn = connector_factory([emulator_device("cloud", atol_online_emulator)])
+    conn.enqueue("sale-lost", "cloud", sample_receipt(1))
+    atol_online_emulator.set_faults(lost=1)
+    before = conn.outbox.clock.time()
+    report = conn.drain(max_seconds=0.5)
+    assert report["unknown"] == 1
+    row = conn.entry("sale-lost")
+    assert row["state"] == "unknown"
+    assert row["next_attempt_at"] - before >= 1.0
+    drain_all(conn)
+    assert_exactly_once(conn, ["sale-lost"], [atol_online_emulator])

@@ -179,7 +179,8 @@ class _DeviceRun:
             if not isinstance(error, TransientBackendError):
                 _logger.exception("Unexpected error while sending %s", row["key"])
             # However long the backend stays away, the entry waits at the head of its queue.
-            wait = backoff_delay(row["attempts"] + 1, config.backoff_base, config.backoff_cap)
+            wait = max(backoff_delay(row["attempts"] + 1, config.backoff_base, config.backoff_cap),
+                       self.backend.retry_floor)
             return self._record(row, UNKNOWN, started, answered=False, last_error=str(error),
                                 next_attempt_at=clock.time() + wait)
         fields = {"backend_ref": outcome.ref} if outcome.ref else {}

@@ -149,6 +149,7 @@ class AtolOnlineBackend(Backend):
     """
 
     name = "atol_online"
+    retry_floor = 1.0  # the protocol: resend or ask again no sooner than 1 s after a failure
 
     def __init__(self, url, login, password, group_code, *, company_inn="", company_email="",
                  payment_address="", timeout=5.0, source="fiscal_connector"):

@@ -78,6 +78,8 @@ class Backend(abc.ABC):
     BackendConfigError when the device's settings are.
     """
 
+    retry_floor = 0.0  # seconds the backend wants between a failed call and the next one
+
     def check(self, receipt):  # noqa: B027 - most backends refuse nothing beyond the FFD rules
         """Refuse, with ReceiptValidationError naming the field, what this backend would
         refuse in a valid receipt (a Receipt): checked at enqueue and again at send."""
