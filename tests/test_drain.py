@@ -190,3 +190,22 @@ def test_atol_online_is_asked_again_no_sooner_than_a_second_after_a_failure(
     assert row["next_attempt_at"] - before >= 1.0
     drain_all(conn)
     assert_exactly_once(conn, ["sale-lost"], [atol_online_emulator])
+
+
+PLACE = "Оптика «Зоркий глаз»"  # tag 1187: where the settlement is made
+ADDRESS = "г. Москва, ул. Ленина, д. 1"  # tag 1009: its address
+
+
+def test_settlement_place_and_address_reach_both_registers_under_their_tags(
+        connector_factory, atol_web_emulator, atol_online_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator),
+                              emulator_device("cloud", atol_online_emulator)])
+    for device in ("web", "cloud"):
+        receipt = sample_receipt(1)
+        receipt["company"].update(payment_address=PLACE, location=ADDRESS)
+        conn.enqueue(f"placed-{device}", device, receipt)
+    drain_all(conn)
+    task = atol_web_emulator.body("placed-web")["request"][0]
+    assert (task["paymentsPlace"], task["paymentsAddress"]) == (PLACE, ADDRESS)
+    company = atol_online_emulator.body("placed-cloud")["receipt"]["company"]
+    assert (company["payment_address"], company["location"]) == (PLACE, ADDRESS)

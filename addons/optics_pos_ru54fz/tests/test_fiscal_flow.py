@@ -81,6 +81,16 @@ class TestFiscalFlow(FiscalPosCase):
         self.run_fiscal_cron()
         self.assertEqual(self.emulator.documents(), counts)
 
+    def test_settlement_place_and_address_under_their_tags(self):
+        place, address = "Оптика «Зоркий глаз»", "г. Москва, ул. Ленина, д. 1"
+        self.device.write({"settlement_place": place, "settlement_address": address})
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        task = self.emulator.body(order.fiscal_key)["request"][0]
+        self.assertEqual(task["paymentsPlace"], place, "tag 1187: the place")
+        self.assertEqual(task["paymentsAddress"], address, "tag 1009: the address")
+
     def test_reconciler_enqueues_order_lost_between_commits(self):
         (order,) = self.sell(self.ui_order([(self.frame, 1)]))
         # Crash before the outbox insert: the order is committed "to send", nothing else.

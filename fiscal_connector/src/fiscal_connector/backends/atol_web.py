@@ -84,8 +84,10 @@ def render_task(receipt, payment_address="", location=""):
             task["clientInfo"]["name"] = receipt.client["name"]
         if receipt.client.get("inn"):
             task["clientInfo"]["vatin"] = receipt.client["inn"]
-    place = receipt.company.get("location") or location
-    address = receipt.company.get("payment_address") or payment_address
+    # The canonical names are ATOL Online's: payment_address is the place (1187),
+    # location the address (1009).
+    place = receipt.company.get("payment_address") or payment_address
+    address = receipt.company.get("location") or location
     if place:
         task["paymentsPlace"] = place
     if address:

@@ -17,6 +17,7 @@ import argparse
 import json
 import signal
 import threading
+from urllib.parse import quote
 
 import requests
 
@@ -100,6 +101,12 @@ class EmulatorServer:
     def documents(self):
         """Fiscal documents per key (1 = fiscalized once; a key refused by the register: 0)."""
         return self.report()["counts"]
+
+    def body(self, key):
+        """The request body the register received for `key` (the first one)."""
+        answer = requests.get(f"{self.control_url}/documents/{quote(key, safe='')}", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
 
     def set_faults(self, **faults):
         answer = requests.post(f"{self.control_url}/faults", json=faults, timeout=10)

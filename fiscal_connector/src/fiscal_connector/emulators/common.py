@@ -35,7 +35,7 @@ import threading
 import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..receipt import OPERATIONS
 
@@ -52,6 +52,7 @@ DEFAULT_FAULTS = {
 SHIFT_HOURS = 24
 # a document still answering wait/inProgress/blocked: it settles on the poll after the last one
 UNSETTLED = "pending_polls > 0 AND polls <= pending_polls"
+DOCUMENT_BODY = "/_emulator/documents/"  # + key: the body the register received for it
 MALFORMED_BODY = b"<html><body>502 Bad Gateway (emulated garbage)</body></html>"
 
 SCHEMA = """
@@ -502,6 +503,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         try:
             if request.path == "/_emulator/documents" and request.method == "GET":
                 return 200, app.register.report()
+            if request.path.startswith(DOCUMENT_BODY) and request.method == "GET":
+                row = app.register.find(unquote(request.path[len(DOCUMENT_BODY):]))
+                if row:
+                    return 200, json.loads(row["body"])
             if request.path == "/_emulator/faults" and request.method == "GET":
                 return 200, app.faults.snapshot()
             if request.path == "/_emulator/faults" and request.method == "POST":
