@@ -209,3 +209,21 @@ def test_settlement_place_and_address_reach_both_registers_under_their_tags(
     assert (task["paymentsPlace"], task["paymentsAddress"]) == (PLACE, ADDRESS)
     company = atol_online_emulator.body("placed-cloud")["receipt"]["company"]
     assert (company["payment_address"], company["location"]) == (PLACE, ADDRESS)
+
+
+def test_a_company_buyer_by_name_and_inn_on_a_paper_receipt(connector_factory, atol_web_emulator,
+                                                            atol_online_emulator):
+    """Tags 1227 and 1228 without an e-mail or phone: fine on paper, refused for the cloud."""
+    conn = connector_factory([emulator_device("web", atol_web_emulator),
+                              emulator_device("cloud", atol_online_emulator)])
+    receipt = sample_receipt(1)
+    receipt["client"] = {"name": "ООО «Линза»", "inn": "7707083893"}
+    receipt["cashier"] = {"name": "Кассир Иванова", "inn": "500100732259"}
+    conn.enqueue("company-buyer", "web", receipt)
+    with pytest.raises(FiscalError, match="ATOL Online sends the receipt to the buyer"):
+        conn.enqueue("company-buyer-cloud", "cloud", receipt)
+    drain_all(conn)
+    task = atol_web_emulator.body("company-buyer")["request"][0]
+    assert task["clientInfo"] == {"name": "ООО «Линза»", "vatin": "7707083893"}
+    assert task["operator"] == {"name": "Кассир Иванова", "vatin": "500100732259"}
+    assert_exactly_once(conn, ["company-buyer"], [atol_web_emulator])

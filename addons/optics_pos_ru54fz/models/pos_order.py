@@ -11,6 +11,7 @@ import pytz
 from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
 from fiscal_connector.qr import qr_png
 from fiscal_connector.receipt import format_money, format_quantity, price_lines
+from stdnum.ru import inn as ru_inn
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -24,6 +25,7 @@ _logger = logging.getLogger(__name__)
 
 KOPECK = Decimal("0.01")
 QTY_STEP = Decimal("0.001")
+INDIVIDUAL_INN_LENGTH = 12  # a person's INN; the cashier's (1203) is always one
 FISCAL_STATES = [
     ("to_send", "To Send"),
     ("queued", "Queued"),
@@ -213,22 +215,41 @@ class PosOrder(models.Model):
         moment = pytz.utc.localize(self.date_order).astimezone(pytz.timezone(tz_name))
         return moment.replace(microsecond=0).isoformat()
 
-    def _fiscal_cashier_name(self):
+    def _fiscal_cashier(self):
+        """Tag 1021, and 1203 where the person has an individual's INN: the POS employee,
+        else the order's user, else the session's; an order never lacks a cashier."""
         employee = self["employee_id"] if "employee_id" in self._fields else False
-        return (employee and employee.name) or self.user_id.name or ""
+        if employee:
+            name, partner = employee.name, employee.work_contact_id
+        else:
+            user = self.user_id or self.session_id.user_id
+            name, partner = user.name, user.partner_id
+        cashier = {"name": name or self.session_id.user_id.name}
+        vat = (partner.vat or "").strip()
+        if len(vat) == INDIVIDUAL_INN_LENGTH and ru_inn.is_valid(vat):
+            cashier["inn"] = vat
+        return cashier
 
     def _fiscal_client(self):
-        """The customer's e-mail, else phone in +7... form, for the e-receipt (tag 1008)."""
+        """The customer's e-mail, else phone in +7... form, for the e-receipt (tag 1008);
+        a company with a valid INN is also named with it (1227, 1228)."""
         partner = self.partner_id
+        client = {}
         email = email_normalize(partner.email or "")
-        if email:
-            return {"email": email}
         digits = re.sub(r"\D", "", partner.mobile or partner.phone or "")
         if len(digits) == 10:
             digits = "7" + digits
         elif len(digits) == 11 and digits.startswith("8"):
             digits = "7" + digits[1:]
-        return {"phone": "+" + digits} if 11 <= len(digits) <= 15 else None
+        if email:
+            client["email"] = email
+        elif 11 <= len(digits) <= 15:
+            client["phone"] = "+" + digits
+        buyer = partner.commercial_partner_id
+        vat = (buyer.vat or "").strip()
+        if buyer.is_company and ru_inn.is_valid(vat):
+            client.update(name=buyer.name, inn=vat)
+        return client or None
 
     def _fiscal_measure(self, line):
         # Tag 2108: pieces for the Units category, "other" for anything else.
@@ -319,7 +340,7 @@ class PosOrder(models.Model):
                 "payment_address": device.settlement_place or "",
                 "location": device.settlement_address or "",
             },
-            "cashier": {"name": self._fiscal_cashier_name()},
+            "cashier": self._fiscal_cashier(),
             "items": items,
             "payments": self._fiscal_payments(sign, setoff),
             "total": str(sum((Decimal(item["sum"]) for item in items), Decimal(0))),

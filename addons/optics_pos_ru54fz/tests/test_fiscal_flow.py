@@ -91,6 +91,20 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(task["paymentsPlace"], place, "tag 1187: the place")
         self.assertEqual(task["paymentsAddress"], address, "tag 1009: the address")
 
+    def test_cashier_and_company_buyer_by_name_and_inn(self):
+        buyer = self.env["res.partner"].create(
+            {"name": "ООО «Линза»", "is_company": True, "vat": "7707083893"}
+        )
+        self.env.user.partner_id.vat = "500100732259"
+        (order,) = self.sell(self.ui_order([(self.lens, 1)], customer=buyer))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        task = self.emulator.body(order.fiscal_key)["request"][0]
+        self.assertEqual(task["clientInfo"], {"name": "ООО «Линза»", "vatin": "7707083893"})
+        self.assertEqual(
+            task["operator"], {"name": order.user_id.name, "vatin": "500100732259"}
+        )
+
     def test_reconciler_enqueues_order_lost_between_commits(self):
         (order,) = self.sell(self.ui_order([(self.frame, 1)]))
         # Crash before the outbox insert: the order is committed "to send", nothing else.

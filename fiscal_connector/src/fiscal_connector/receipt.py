@@ -459,8 +459,11 @@ class Receipt:
         client = None
         if data.get("client") is not None:
             client = _party(data["client"], "client", ("email", "phone", "name", "inn"))
-            if not (client.get("email") or client.get("phone")):
-                _fail("client", "needs an email or a phone (or omit client)")
+            # A buyer is named by a contact (1008), or by name and INN (1227, 1228: a sale
+            # between organisations, on paper).
+            if not (client.get("email") or client.get("phone")
+                    or (client.get("name") and client.get("inn"))):
+                _fail("client", "needs an email or a phone, or a name and an INN (or omit client)")
         cashier = None
         if data.get("cashier") is not None:
             cashier = _party(data["cashier"], "cashier", ("name", "inn"), ("name",))
@@ -495,7 +498,7 @@ class Receipt:
         electronically = data.get("electronically", False)
         if not isinstance(electronically, bool):
             _fail("electronically", f"{quoted(electronically)} must be true or false")
-        if electronically and not client:
+        if electronically and not (client and (client.get("email") or client.get("phone"))):
             _fail("client", "an electronic receipt needs the buyer's email or phone")
         return cls(operation, timestamp, taxation, company, items, payments, total,
                    client, cashier, correction, electronically)

@@ -59,7 +59,7 @@ def _online_datetime(text):
 def check_receipt(receipt, company_inn="", company_email="", payment_address=""):
     """What ATOL Online refuses in a valid FFD receipt, for a group with these settings:
     ReceiptValidationError names the field. The same check runs at enqueue and at send."""
-    if not receipt.client:
+    if not (receipt.client and (receipt.client.get("email") or receipt.client.get("phone"))):
         raise ReceiptValidationError(
             "client: ATOL Online sends the receipt to the buyer electronically: it needs the "
             "buyer's email or phone")

@@ -78,8 +78,10 @@ def render_task(receipt, payment_address="", location=""):
         if receipt.cashier.get("inn"):
             task["operator"]["vatin"] = receipt.cashier["inn"]
     if receipt.client:
-        contact = receipt.client.get("email") or receipt.client["phone"]
-        task["clientInfo"] = {"emailOrPhone": contact}
+        task["clientInfo"] = {}
+        contact = receipt.client.get("email") or receipt.client.get("phone")
+        if contact:
+            task["clientInfo"]["emailOrPhone"] = contact
         if receipt.client.get("name"):
             task["clientInfo"]["name"] = receipt.client["name"]
         if receipt.client.get("inn"):
