@@ -350,12 +350,25 @@ class PosOrder(models.Model):
             receipt["client"] = client
         return receipt
 
-    def _fiscal_after_key(self):
-        """Key of the sale a return refers to, while that sale is not fiscalized yet."""
+    def _fiscal_hold_reason(self):
+        """Why a return may not go to the register yet: a sale it refunds is not fiscalized.
+
+        A return goes out only after its sale's document exists, whatever the sale's state
+        (to send, queued, failed): in the outbox it would wait at its register's head, or
+        die with its sale, and never be sent unlinked from it.
+        """
         originals = self.lines.refunded_orderline_id.order_id.filtered(
-            lambda o: o.fiscal_key and o.fiscal_state in ("to_send", "queued")
+            lambda o: o.fiscal_key and o.fiscal_state != "fiscalized"
         )
-        return originals.sorted("id")[-1:].fiscal_key or None
+        if not originals:
+            return False
+        sale = originals.sorted("id")[0]
+        state = dict(sale._fields["fiscal_state"]._description_selection(self.env))
+        return _(
+            "Held until the sale %(sale)s is fiscalized (its receipt: %(state)s).",
+            sale=sale.name,
+            state=state[sale.fiscal_state],
+        )
 
     # ------------------------------------------------------------------
     # The cron: enqueue (the reconciler), drain, write results back
@@ -401,14 +414,14 @@ class PosOrder(models.Model):
         orders = self.sudo().search([("fiscal_state", "=", "to_send")], order="id", limit=batch)
         queued = 0
         for order in orders:
+            hold = order._fiscal_hold_reason()
+            if hold:
+                if order.fiscal_error != hold:
+                    order.fiscal_error = hold
+                continue
             try:
                 receipt = order._fiscal_receipt()
-                conn.enqueue(
-                    order.fiscal_key,
-                    order.fiscal_device_id._fiscal_code(),
-                    receipt,
-                    after_key=order._fiscal_after_key(),
-                )
+                conn.enqueue(order.fiscal_key, order.fiscal_device_id._fiscal_code(), receipt)
             except IdempotencyConflictError:
                 # Already in the outbox under its key (the order changed since): the stored body
                 # is the document, a second one would be a second fiscal receipt.

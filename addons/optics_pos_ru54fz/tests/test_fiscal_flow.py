@@ -153,8 +153,7 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(order.fiscal_state, "fiscalized")
         self.assertEqual(self.emulator.documents(), {order.fiscal_key: 1})
 
-    def test_refund_waits_for_its_original(self):
-        self.emulator.stop()
+    def sell_and_refund_lens(self):
         (sale,) = self.sell(
             self.ui_order([(self.frame, 1), (self.lens, 1)], payments=[(self.cash_pm1, 16500.0)])
         )
@@ -163,12 +162,21 @@ class TestFiscalFlow(FiscalPosCase):
         refund_data["data"]["lines"][0][2]["refunded_orderline_id"] = lens_line.id
         (refund,) = self.sell(refund_data)
         self.assertEqual(refund.fiscal_operation, "sell_refund")
-        self.assertEqual(refund._fiscal_after_key(), sale.fiscal_key)
+        return sale, refund
 
-        self.run_fiscal_cron()  # the register is down: both wait in the outbox
-        self.assertEqual((sale | refund).mapped("fiscal_state"), ["queued", "queued"])
+    def assert_refund_held(self, sale, refund, state_label):
+        self.assertEqual(refund.fiscal_state, "to_send")
+        self.assertIn(sale.name, refund.fiscal_error)
+        self.assertIn(state_label, refund.fiscal_error)
         with self.device._fiscal_connector() as conn:
-            self.assertEqual(conn.entry(refund.fiscal_key)["after_key"], sale.fiscal_key)
+            self.assertIsNone(conn.entry(refund.fiscal_key))
+
+    def test_refund_waits_for_its_original(self):
+        self.emulator.stop()
+        sale, refund = self.sell_and_refund_lens()
+        self.run_fiscal_cron()  # the register is down: the sale waits, its return is held
+        self.assertEqual(sale.fiscal_state, "queued")
+        self.assert_refund_held(sale, refund, "Queued")
 
         self.emulator.start()
         for _attempt in range(10):
@@ -182,6 +190,23 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(Decimal(str(task["total"])), Decimal("4500.00"))
         self.assertAlmostEqual(self.pos_session.fiscal_refund_total, 4500.0)
         self.assertAlmostEqual(self.pos_session.fiscal_cash_total, 12000.0)
+
+    def test_refund_of_a_failed_sale_is_held_until_the_sale_is_retried(self):
+        self.emulator.set_faults(reject=1)
+        sale, refund = self.sell_and_refund_lens()
+        self.run_fiscal_cron()
+        self.run_fiscal_cron()
+        self.assertEqual(sale.fiscal_state, "failed")
+        self.assert_refund_held(sale, refund, "Failed")
+        self.assertEqual(self.emulator.documents(), {})
+
+        sale.action_fiscal_retry()
+        self.run_fiscal_cron()
+        self.run_fiscal_cron()
+        self.assertEqual((sale | refund).mapped("fiscal_state"), ["fiscalized", "fiscalized"])
+        self.assertFalse(refund.fiscal_error)
+        self.assertGreater(refund.fiscal_fd_number, sale.fiscal_fd_number)
+        self.assertEqual(self.emulator.documents(), {sale.fiscal_key: 1, refund.fiscal_key: 1})
 
     def test_duplicate_order_from_till_gets_no_second_receipt(self):
         data = self.ui_order([(self.lens, 1)])
