@@ -107,6 +107,54 @@ def price_lines(quantity, line_total):
     return [(price, quantity - 1, first_sum), (rest, Decimal(1), rest)]
 
 
+def spread_adjustments(lines, adjustments):
+    """Amounts of the positive `lines` after spreading the negative and rounding lines.
+
+    `lines` is [(amount, vat)]: positive line totals with their VAT rate code.
+    `adjustments` is [(amount, vat, targets)]: a discount (negative) or markup
+    (positive, e.g. cash rounding); `vat` None lets it reach lines of any rate,
+    else only the targets of that rate; `targets` is the indices of the lines it
+    applies to, None for all. Each adjustment is shared in proportion to the
+    lines' current amounts in whole kopecks (rounded toward zero), and the
+    remainder kopecks go to one line, the largest (on to the next ones only
+    where a discount would take the largest below zero), so every rate keeps
+    exactly its own discounts. Returns the new amounts, in the order of `lines`.
+    """
+    kopecks = [_kopecks(amount) for amount, _vat in lines]
+    for amount, vat, targets in adjustments:
+        change = _kopecks(amount)
+        chosen = [i for i in (range(len(lines)) if targets is None else targets)
+                  if vat is None or lines[i][1] == vat]
+        base = sum(kopecks[i] for i in chosen)
+        if not chosen or base <= 0 or base + change < 0:
+            raise ReceiptValidationError(
+                f"spread_adjustments: {amount} (VAT {vat}) exceeds or has no lines to reduce "
+                f"(their total {Decimal(base) / 100})")
+        shares = {i: _share(change, kopecks[i], base) for i in chosen}
+        remainder = change - sum(shares.values())
+        for i in sorted(chosen, key=lambda i: -kopecks[i]):
+            # a discount never takes a line below zero; a markup goes to the largest at once
+            step = remainder if remainder >= 0 else max(remainder, -(kopecks[i] + shares[i]))
+            shares[i] += step
+            remainder -= step
+        for i, share in shares.items():
+            kopecks[i] += share
+    return [Decimal(value).scaleb(-2) for value in kopecks]
+
+
+def _kopecks(amount):
+    value = Decimal(amount) * 100
+    if value != value.to_integral_value():
+        raise ReceiptValidationError(f"{amount} is not a whole number of kopecks")
+    return int(value)
+
+
+def _share(change, part, base):
+    """change x part / base in whole kopecks, rounded toward zero (exact integers)."""
+    magnitude = abs(change) * part // base
+    return magnitude if change >= 0 else -magnitude
+
+
 def receipt_qr(datetime_iso, total, *, fn_number, fd_number, fiscal_sign, operation_type):
     """The receipt QR string: t=YYYYMMDDTHHMM&s=<rubles.kopecks>&fn=&i=&fp=&n=."""
     moment = dt.datetime.fromisoformat(datetime_iso)
