@@ -6,8 +6,10 @@ import copy
 import uuid
 
 from conftest import assert_exactly_once, drain_all
+from fiscal_connector.connector import check_receipt
 from fiscal_connector.demo import emulator_device, sample_receipt
 from fiscal_connector.errors import FiscalError
+from fiscal_connector.receipt import Receipt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,17 +83,26 @@ def test_enqueue_accepts_what_the_backend_takes_and_refuses_the_rest_untouched(
 
 
 def test_what_enqueue_refuses_it_names(connector_factory, atol_online_emulator):
-    conn = connector_factory([emulator_device("cloud", atol_online_emulator)])
+    """...and check_receipt, the check a till runs before payment, refuses it alike."""
+    device = emulator_device("cloud", atol_online_emulator)
+    conn = connector_factory([device])
+    valid = sample_receipt(1)
+    assert check_receipt(device, valid).to_dict() == Receipt.from_dict(valid).to_dict()
 
     def refusal(**changes):
         receipt = sample_receipt(1)
         for name, value in changes.items():
             receipt[name] = value
-        try:
-            conn.enqueue(str(uuid.uuid4()), "cloud", receipt)
-        except FiscalError as error:
-            return str(error)
-        raise AssertionError(f"{changes} was queued")
+        messages = []
+        for refuse in (lambda: check_receipt(device, receipt),
+                       lambda: conn.enqueue(str(uuid.uuid4()), "cloud", receipt)):
+            try:
+                refuse()
+            except FiscalError as error:
+                messages.append(str(error))
+        assert len(messages) == 2, f"{changes} was accepted"
+        assert messages[0] == messages[1]
+        return messages[0]
 
     receipt = sample_receipt(1)
     item = dict(receipt["items"][0])

@@ -11,6 +11,8 @@ class PosConfig(models.Model):
         index="btree_not_null",
         help="Register that fiscalizes the orders of this point of sale.",
     )
+    # Loaded by the till: a cloud register's sale needs the buyer's contact before payment.
+    fiscal_backend = fields.Selection(related="fiscal_device_id.backend")
     fiscal_deposit_product_id = fields.Many2one(
         "product.product",
         "Deposit Product",

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytz
+from fiscal_connector.connector import check_receipt
 from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
 from fiscal_connector.qr import qr_png
 from fiscal_connector.receipt import format_money, format_quantity, price_lines
@@ -124,6 +125,9 @@ class PosOrder(models.Model):
         result = super(PosOrder, self.with_context(fiscal_paid_orders=paid)).create_from_ui(
             orders, draft
         )
+        # Refused here, the call fails whole: no order is saved as paid whose receipt the
+        # cron would refuse (Odoo logs and swallows errors raised inside order payment).
+        self.browse(paid)._fiscal_check_payable()
         if paid and self.browse(paid)._fiscal_assign_key():
             self._fiscal_trigger_cron()
         return result
@@ -133,9 +137,39 @@ class PosOrder(models.Model):
         collected = self.env.context.get("fiscal_paid_orders")
         if collected is not None:
             collected.extend(self.ids)
-        elif self._fiscal_assign_key():
+            return result
+        self._fiscal_check_payable()
+        if self._fiscal_assign_key():
             self._fiscal_trigger_cron()
         return result
+
+    def _fiscal_check_payable(self):
+        """Refuse what the cron's enqueue would refuse, by the same builder and checks."""
+        for order in self:
+            device = order.config_id.fiscal_device_id
+            if order.fiscal_key or order.fiscal_state or not device or not order.lines:
+                continue
+            client = order._fiscal_client() or {}
+            if device.backend == "atol_online" and not (client.get("email") or client.get("phone")):
+                raise UserError(
+                    _(
+                        "The cash register %s is a cloud register: it sends the receipt to the "
+                        "buyer electronically. Choose the customer and enter their e-mail or "
+                        "phone before payment.",
+                        device.name,
+                    )
+                )
+            try:
+                check_receipt(device._fiscal_device_config(), order._fiscal_receipt())
+            except FiscalError as error:
+                raise UserError(
+                    _(
+                        "Order %(order)s cannot be paid: its fiscal receipt would be refused "
+                        "(%(reason)s).",
+                        order=order.name,
+                        reason=error,
+                    )
+                ) from error
 
     def _fiscal_operation_for_order(self):
         self.ensure_one()
@@ -324,14 +358,16 @@ class PosOrder(models.Model):
     def _fiscal_receipt(self):
         """The order's FFD 1.2 receipt as the core's canonical dict, rebuilt identically."""
         self.ensure_one()
-        device = self.fiscal_device_id.sudo()
-        sign = -1 if self.fiscal_operation == "sell_refund" else 1
+        # Before payment (the till's check) the order has no device or operation of its own yet.
+        device = (self.fiscal_device_id or self.config_id.fiscal_device_id).sudo()
+        operation = self.fiscal_operation or self._fiscal_operation_for_order()
+        sign = -1 if operation == "sell_refund" else 1
         items, setoff = self._fiscal_items(sign)
         if not items:
             raise UserError(_("Order %s has no line to put on a fiscal receipt.", self.name))
         self._fiscal_check_setoff(setoff)
         receipt = {
-            "operation": self.fiscal_operation,
+            "operation": operation,
             "timestamp": self._fiscal_timestamp(),
             "taxation": device.taxation,
             "company": {

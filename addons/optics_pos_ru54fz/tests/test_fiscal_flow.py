@@ -226,15 +226,25 @@ class TestFiscalFlow(FiscalPosCase):
             {"name": "Old VAT 18%", "amount": 18, "price_include": True}
         )
         product = self.create_product("Old stock case", self.categ_basic, 300.0, tax_ids=tax18.ids)
+        orders = self.env["pos.order"].search([])
+        # Refused before payment, the whole call: no order is saved.
+        with self.assertRaises(UserError) as refused:
+            self.sell(self.ui_order([(product, 1)]))
+        self.assertRegex(str(refused.exception), "Old VAT 18% has no fiscal VAT rate")
+        self.assertEqual(self.env["pos.order"].search([]), orders)
+
+        # A mapping removed after the sale was paid: the cron's refusal, then a retry.
+        mapping = self.env["fiscal.vat.mapping"].create(
+            {"name": "Old 18%", "vat_code": "vat20", "tax_ids": tax18.ids}
+        )
         (order,) = self.sell(self.ui_order([(product, 1)]))
+        mapping.tax_ids = False
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "failed")
         self.assertIn("Old VAT 18%", order.fiscal_error)
         self.assertGreater(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
 
-        self.env["fiscal.vat.mapping"].create(
-            {"name": "Old 18%", "vat_code": "vat20", "tax_ids": tax18.ids}
-        )
+        mapping.tax_ids = tax18
         order.action_fiscal_retry()
         self.assertEqual(order.fiscal_state, "to_send")
         self.run_fiscal_cron()
@@ -293,9 +303,11 @@ class TestFiscalFlow(FiscalPosCase):
         job = self.env["mrp.production"].create(
             {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
         )
-        (pickup,) = self.sell(self.pickup_with_set_off(job))  # no deposit was paid on it
-        with self.assertRaisesRegex(UserError, "has only 0 of deposits"):
-            pickup._fiscal_receipt()
+        orders = self.env["pos.order"].search([])
+        with self.assertRaises(UserError) as refused:
+            self.sell(self.pickup_with_set_off(job))  # no deposit was paid on it
+        self.assertRegex(str(refused.exception), "has only 0 of deposits")
+        self.assertEqual(self.env["pos.order"].search([]), orders)
 
     def test_split_line_when_discount_leaves_fractions_of_kopeck(self):
         (order,) = self.sell(self.ui_order([(self.lens, 3, 3.3)]))

@@ -37,6 +37,18 @@ def _check_key(value, what):
     return value
 
 
+def check_receipt(device, receipt_dict, now=None):
+    """The Receipt that `device` (a DeviceConfig) would take, or the FiscalError that
+    enqueue would refuse it with: for callers that must refuse before a sale is paid."""
+    receipt = Receipt.from_dict(receipt_dict, now=now)
+    backend = BACKENDS[device.backend].from_config(device)
+    try:
+        backend.check(receipt)
+    finally:
+        backend.close()
+    return receipt
+
+
 class Connector:
     def __init__(self, config, devices, *, clock=SYSTEM_CLOCK, create=True):
         """`create`: False refuses to open an outbox file that does not exist yet."""

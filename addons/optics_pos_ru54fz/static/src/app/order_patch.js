@@ -37,6 +37,19 @@ patch(Order.prototype, {
             return amount < 0 || line.get_quantity() * sign < 0;
         });
     },
+    // The server's rule (pos.order._fiscal_client): an e-mail, else a phone of 10+ digits.
+    fiscalBuyerContact() {
+        const partner = this.get_partner();
+        if (!partner) {
+            return "";
+        }
+        const email = (partner.email || "").trim();
+        if (/^[^@\s]+@[^@\s]+$/.test(email)) {
+            return email;
+        }
+        const phone = partner.mobile || partner.phone || "";
+        return phone.replace(/\D/g, "").length >= 10 ? phone : "";
+    },
     export_for_printing() {
         const data = super.export_for_printing(...arguments);
         data.fiscal = this.fiscal;
