@@ -75,10 +75,14 @@ def test_blocked_task_holds_the_queue_then_settles_as_ready(atol_web_emulator):
     backend = backend_for(atol_web_emulator)
     assert backend.submit("blocked-1", "sell", receipt_for_total()).state == PENDING
     assert backend.submit("behind-1", "sell", receipt_for_total()).state == PENDING  # accepted
-    assert "BLOCKED" in backend.ping()
+    blocked = backend.ping()
+    assert "BLOCKED" in blocked
+    # The same facts for a front end that words them itself.
+    assert blocked.facts["blocked"] and blocked.facts["queued"] >= 1
     assert backend.query("behind-1", "sell").state == PENDING  # the queue waits
     assert backend.query("blocked-1", "sell").state == DONE
     assert "BLOCKED" not in backend.ping()
+    assert backend.ping().facts["blocked"] is None
     assert backend.query("behind-1", "sell").state == DONE
     assert atol_web_emulator.documents() == {"blocked-1": 1, "behind-1": 1}
 

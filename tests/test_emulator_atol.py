@@ -12,7 +12,7 @@ import pytest
 import requests
 from fiscal_connector.backends.atol_online import render_document
 from fiscal_connector.backends.atol_web import render_task
-from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT
+from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT, EmulatorServer
 from fiscal_connector.emulators.common import registration_number
 from fixtures_emulators import receipt_for_total
 
@@ -187,3 +187,14 @@ def test_command_line_starts_a_persistent_emulator(tmp_path):
         assert process.wait(timeout=10) == 0
         process.stdout.close()
     assert (tmp_path / "atol_web.sqlite").exists()
+
+
+def test_register_clock_runs_in_its_own_zone(tmp_path):
+    server = EmulatorServer("atol_web", tmp_path / "web", tz="Asia/Yekaterinburg").start()
+    try:
+        assert post_web(server, "tz-1").status_code == 201
+        answer = requests.get(f"{server.url}/api/v2/requests/tz-1", timeout=TIMEOUT).json()
+    finally:
+        server.stop()
+    moment = answer["results"][0]["result"]["fiscalParams"]["fiscalDocumentDateTime"]
+    assert moment.endswith("+05:00"), moment

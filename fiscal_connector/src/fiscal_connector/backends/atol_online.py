@@ -26,6 +26,7 @@ from .base import (
     Backend,
     HttpClient,
     Outcome,
+    PingAnswer,
     RecentMemo,
     config_value,
 )
@@ -312,7 +313,7 @@ class AtolOnlineBackend(Backend):
     def ping(self):
         with self._token_lock:
             self._token = self._new_token()
-        return f"ATOL Online: credentials accepted, group {self.group_code}"
+        return PingAnswer("ATOL Online: credentials accepted")
 
     def close(self):
         self.http.close()

@@ -27,6 +27,7 @@ from .base import (
     Backend,
     HttpClient,
     Outcome,
+    PingAnswer,
     RecentMemo,
     config_value,
 )
@@ -266,9 +267,12 @@ class AtolWebBackend(Backend):
         _status, info = self._call("GET", "/api/v2/serverInfo", "GET serverInfo")
         _status, queue = self._call("GET", "/api/v2/getRequestsQueueStatus", "GET queue status")
         version = (info or {}).get("version", "?")
-        blocked = (queue or {}).get("isBlocked")
-        return (f"ATOL Web Server {version}: {(queue or {}).get('number', 0)} task(s) queued"
-                + (f", BLOCKED: {queue.get('blockReason')}" if blocked else ""))
+        queued = (queue or {}).get("number", 0)
+        blocked = queue.get("blockReason") if (queue or {}).get("isBlocked") else None
+        return PingAnswer(
+            f"ATOL Web Server {version}: {queued} task(s) queued"
+            + (f", BLOCKED: {blocked}" if blocked else ""),
+            version=version, queued=queued, blocked=blocked)
 
     def close(self):
         self.http.close()

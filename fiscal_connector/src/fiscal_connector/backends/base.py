@@ -52,6 +52,16 @@ class FiscalResult:
         return cls(**data)
 
 
+class PingAnswer(str):
+    """A connection test's answer: a short English line for the command line, with its
+    facts as attributes for a front end that words it in its user's language."""
+
+    def __new__(cls, text, **facts):
+        answer = super().__new__(cls, text)
+        answer.facts = facts
+        return answer
+
+
 # Outcome states: the backend's knowledge about one key.
 DONE = "done"  # fiscalized: result is set
 # accepted, not fiscalized yet (wait, inProgress, blocked, 34): poll, never resend
@@ -118,7 +128,7 @@ class Backend(abc.ABC):
         raise PermanentBackendError(f"Task {task} is not supported by this backend")
 
     def ping(self):
-        """Check that the backend answers and the credentials work; return a short text."""
+        """Check that the backend answers and the credentials work; a PingAnswer."""
         raise NotImplementedError
 
     def close(self):  # noqa: B027 - optional hook, most backends hold nothing

@@ -2,7 +2,7 @@
 
 In-process (tests, benchmarks)::
 
-    server = EmulatorServer("atol_web", state_dir, pending_polls=1).start()
+    server = EmulatorServer("atol_web", state_dir, pending_polls=1, tz="Europe/Moscow").start()
     server.url; server.set_faults(reset=1); server.documents(); server.restart(); server.stop()
 
 From the command line: ``python -m fiscal_connector.emulators atol-web --port 16732

@@ -36,6 +36,7 @@ import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from ..receipt import OPERATIONS
 
@@ -106,8 +107,9 @@ class Register:
     register, where serial processing is also what the real device does.
     """
 
-    def __init__(self, path, inn="5544332219", auto_rotate_shift=False):
+    def __init__(self, path, inn="5544332219", auto_rotate_shift=False, tz=None):
         self.lock = threading.RLock()
+        self.tz = ZoneInfo(tz) if tz else None  # the register's clock zone; None: the host's
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -151,9 +153,8 @@ class Register:
 
     # ------------------------------------------------------------ clock and signs
 
-    @staticmethod
-    def now():
-        return dt.datetime.now().astimezone().replace(microsecond=0)
+    def now(self):
+        return dt.datetime.now(self.tz).astimezone(self.tz).replace(microsecond=0)
 
     def _sign(self, reg, fd_number, moment, total):
         message = f"{reg['fn']}|{fd_number}|{moment}|{total}".encode()
@@ -591,10 +592,10 @@ class EmulatorApp:
     kind = ""
     auto_rotate_shift = False
 
-    def __init__(self, state_dir, inn="5544332219", **faults):
+    def __init__(self, state_dir, inn="5544332219", tz=None, **faults):
         os.makedirs(state_dir, exist_ok=True)
         self.register = Register(os.path.join(state_dir, f"{self.kind}.sqlite"), inn,
-                                 self.auto_rotate_shift)
+                                 self.auto_rotate_shift, tz)
         self.faults = Faults(**faults)
 
     def is_document_request(self, request):
