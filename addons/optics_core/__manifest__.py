@@ -1,7 +1,7 @@
 {
     "name": "Optics Core",
     "summary": "Prescriptions, lens and frame products, glasses jobs on manufacturing orders",
-    "version": "17.0.1.1.0",
+    "version": "17.0.1.2.0",
     "category": "Sales/Optics",
     "author": "Optics Retail Suite",
     "website": "https://github.com/optics-retail/optics-suite",
@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "security/optics_rules.xml",
         "data/ir_sequence_data.xml",
+        "data/decimal_precision_data.xml",
         "data/ir_cron_data.xml",
         "data/optics_vca_code_data.xml",
         "data/optics_tolerance_profile_data.xml",

@@ -1,7 +1,9 @@
+from babel.numbers import format_decimal
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import babel_locale_parse, get_lang
 
 from ..optics_math import (
     check_eye,
@@ -13,6 +15,7 @@ from ..optics_math import (
     transpose,
     vertex_compensate,
 )
+from .res_company import POWER_DIGITS
 
 EYES = ("od", "os")
 EYE_LABELS = {"od": _lt("Right eye (OD)"), "os": _lt("Left eye (OS)")}
@@ -123,15 +126,15 @@ class OpticsPrescription(models.Model):
     note = fields.Text("Notes")
 
     # Right eye (OD)
-    sphere_od = fields.Float("Sphere (OD)", digits=(6, 3), tracking=True)
-    cylinder_od = fields.Float("Cylinder (OD)", digits=(6, 3), tracking=True)
+    sphere_od = fields.Float("Sphere (OD)", digits=POWER_DIGITS, tracking=True)
+    cylinder_od = fields.Float("Cylinder (OD)", digits=POWER_DIGITS, tracking=True)
     axis_od = fields.Integer(
         "Axis (OD)",
         tracking=True,
         help="Degrees 1..180 (TABO), required when the cylinder is not 0; write the "
         "horizontal meridian as 180. Empty or 0 means no axis.",
     )
-    addition_od = fields.Float("Addition (OD)", digits=(6, 3))
+    addition_od = fields.Float("Addition (OD)", digits=POWER_DIGITS)
     prism_od = fields.Float("Prism (OD)", digits=(6, 2), help="Prism dioptres.")
     prism_base_od = fields.Selection(PRISM_BASES, "Prism Base (OD)")
     prism_angle_od = fields.Integer(
@@ -156,15 +159,15 @@ class OpticsPrescription(models.Model):
         "CL Diameter (OD)", digits=(5, 2), help="Contact lens diameter, mm."
     )
     # Left eye (OS)
-    sphere_os = fields.Float("Sphere (OS)", digits=(6, 3), tracking=True)
-    cylinder_os = fields.Float("Cylinder (OS)", digits=(6, 3), tracking=True)
+    sphere_os = fields.Float("Sphere (OS)", digits=POWER_DIGITS, tracking=True)
+    cylinder_os = fields.Float("Cylinder (OS)", digits=POWER_DIGITS, tracking=True)
     axis_os = fields.Integer(
         "Axis (OS)",
         tracking=True,
         help="Degrees 1..180 (TABO), required when the cylinder is not 0; write the "
         "horizontal meridian as 180. Empty or 0 means no axis.",
     )
-    addition_os = fields.Float("Addition (OS)", digits=(6, 3))
+    addition_os = fields.Float("Addition (OS)", digits=POWER_DIGITS)
     prism_os = fields.Float("Prism (OS)", digits=(6, 2), help="Prism dioptres.")
     prism_base_os = fields.Selection(PRISM_BASES, "Prism Base (OS)")
     prism_angle_os = fields.Integer(
@@ -197,27 +200,27 @@ class OpticsPrescription(models.Model):
 
     # Computed forms
     transposed_sphere_od = fields.Float(
-        "Transposed Sphere (OD)", digits=(6, 3), compute="_compute_forms"
+        "Transposed Sphere (OD)", digits=POWER_DIGITS, compute="_compute_forms"
     )
     transposed_cylinder_od = fields.Float(
-        "Transposed Cylinder (OD)", digits=(6, 3), compute="_compute_forms"
+        "Transposed Cylinder (OD)", digits=POWER_DIGITS, compute="_compute_forms"
     )
     transposed_axis_od = fields.Integer("Transposed Axis (OD)", compute="_compute_forms")
     spherical_equivalent_od = fields.Float(
         "Spherical Equivalent (OD)", digits=(6, 3), compute="_compute_forms"
     )
-    near_sphere_od = fields.Float("Near Sphere (OD)", digits=(6, 3), compute="_compute_forms")
+    near_sphere_od = fields.Float("Near Sphere (OD)", digits=POWER_DIGITS, compute="_compute_forms")
     transposed_sphere_os = fields.Float(
-        "Transposed Sphere (OS)", digits=(6, 3), compute="_compute_forms"
+        "Transposed Sphere (OS)", digits=POWER_DIGITS, compute="_compute_forms"
     )
     transposed_cylinder_os = fields.Float(
-        "Transposed Cylinder (OS)", digits=(6, 3), compute="_compute_forms"
+        "Transposed Cylinder (OS)", digits=POWER_DIGITS, compute="_compute_forms"
     )
     transposed_axis_os = fields.Integer("Transposed Axis (OS)", compute="_compute_forms")
     spherical_equivalent_os = fields.Float(
         "Spherical Equivalent (OS)", digits=(6, 3), compute="_compute_forms"
     )
-    near_sphere_os = fields.Float("Near Sphere (OS)", digits=(6, 3), compute="_compute_forms")
+    near_sphere_os = fields.Float("Near Sphere (OS)", digits=POWER_DIGITS, compute="_compute_forms")
     cornea_sphere_od = fields.Float(
         "Sphere at Cornea (OD)",
         digits=(6, 2),
@@ -326,8 +329,13 @@ class OpticsPrescription(models.Model):
     def _error_message(self, eye_label, error):
         field, kind, value, low, high, step = error
 
+        locale = babel_locale_parse(get_lang(self.env).code)
+
         def plain(number):
-            return "" if number is None else format(number.normalize(), "f")
+            # Written as the user's language writes numbers: -0,25 in Russian, -0.25 in English.
+            if number is None:
+                return ""
+            return format_decimal(number.normalize(), locale=locale, decimal_quantization=False)
 
         params = {
             # str() here: a lazy label picks its language from the calling frame

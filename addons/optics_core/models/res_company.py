@@ -1,4 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+# Decimal precision of dioptric powers (data/decimal_precision_data.xml).
+POWER_DIGITS = "Optics Power"
+POWER_STEPS = ("optics_sphere_step", "optics_cylinder_step", "optics_addition_step")
 
 
 class ResCompany(models.Model):
@@ -49,6 +53,33 @@ class ResCompany(models.Model):
         help="Calls the SMS hook of glasses jobs; it does nothing until a module "
         "or integration overrides _optics_send_ready_sms.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._optics_sync_power_digits()
+        return companies
+
+    def write(self, vals):
+        result = super().write(vals)
+        if any(name in vals for name in POWER_STEPS):
+            self._optics_sync_power_digits()
+        return result
+
+    def _optics_sync_power_digits(self):
+        """Powers show as many decimals as the finest step of any company needs: two for
+        quarter dioptres (-2.25, never -2.250), three once a step is 0.125."""
+        precision = self.env.ref("optics_core.decimal_precision_optics_power", False)
+        if not precision:  # while the module's data loads
+            return
+        steps = self.sudo().search([]).read(list(POWER_STEPS))
+        digits = 2
+        for row in steps:
+            for name in POWER_STEPS:
+                if round(row[name] * 100, 6) != round(row[name] * 100):
+                    digits = 3
+        if precision.digits != digits:
+            precision.sudo().digits = digits
 
     def _optics_limits(self):
         """Limits per checked value, in the shape optics_math.check_eye expects."""

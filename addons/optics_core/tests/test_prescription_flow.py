@@ -3,7 +3,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import OpticsCase
@@ -42,6 +42,27 @@ class TestPrescriptionFlow(OpticsCase):
         # meridians -8.00 and -10.00 at 12 mm: -7.30 and -8.93 at the cornea
         self.assertEqual((strong.cornea_sphere_od, strong.cornea_cylinder_od), (-7.25, -1.75))
         self.assertEqual((strong.cornea_sphere_os, strong.cornea_cylinder_os), (11.25, 0.0))
+
+    def test_a_failed_save_uses_up_no_number(self):
+        first = self._prescription(sphere_od=-2.25)
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self._prescription(sphere_od=-2.1)  # not a multiple of the step
+        second = self._prescription(sphere_od=-1.0)
+        prefix, number = first.name.rsplit("/", 1)
+        self.assertEqual(second.name, f"{prefix}/{int(number) + 1:05d}")
+
+    def test_powers_show_the_decimals_their_step_needs(self):
+        def decimals(name):
+            return self.env["optics.prescription"].fields_get([name])[name]["digits"][1]
+
+        for name in ("sphere_od", "cylinder_os", "addition_od", "transposed_sphere_od"):
+            self.assertEqual(decimals(name), 2, name)  # -2.25, not -2.250
+        self.company.optics_cylinder_step = 0.125
+        self.assertEqual(decimals("cylinder_os"), 3)
+        rx = self._prescription(sphere_od=-2.0, cylinder_od=-0.125, axis_od=90)
+        self.assertEqual(rx.cylinder_od, -0.125)
+        self.company.optics_cylinder_step = 0.25
+        self.assertEqual(decimals("sphere_od"), 2)
 
     def test_confirmed_prescription_is_read_only_and_corrected_by_a_new_one(self):
         rx = self._confirmed_prescription()

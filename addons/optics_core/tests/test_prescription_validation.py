@@ -26,7 +26,8 @@ CASES = [
     ({"sphere_od": 30.25}, (OD, "sphere 30.25 is outside the allowed range -30 to 30")),
     ({"sphere_os": -30.5}, (OS, "sphere -30.5 is outside the allowed range -30 to 30")),
     ({"sphere_od": -2.1}, (OD, "sphere -2.1 is not a multiple of 0.25")),
-    ({"sphere_os": 0.125}, (OS, "sphere 0.125 is not a multiple of 0.25")),
+    # Powers keep two decimals while every step is a quarter: an eighth rounds, and is refused.
+    ({"sphere_os": 0.125}, (OS, "sphere 0.13 is not a multiple of 0.25")),
     ({"cylinder_od": -10.25, "axis_od": 90}, (OD, "cylinder -10.25 is outside")),
     ({"cylinder_os": -0.3, "axis_os": 90}, (OS, "cylinder -0.3 is not a multiple of 0.25")),
     ({"cylinder_od": -0.5}, (OD, "the axis (1 to 180) is required when the cylinder is not 0")),
@@ -112,3 +113,7 @@ class TestPrescriptionValidation(OpticsCase):
         with self.assertRaises(ValidationError) as caught:
             record.with_context(lang="ru_RU").write({"sphere_od": 31})
         self.assertIn("Правый глаз (OD): сфера 31", str(caught.exception))
+        with self.assertRaises(ValidationError) as caught:
+            record.with_context(lang="ru_RU").write({"cylinder_od": -0.1, "axis_od": 90})
+        # Numbers as Russian writes them, as the form shows them.
+        self.assertIn("цилиндр — значение -0,1 не кратно шагу 0,25", str(caught.exception))
