@@ -6,7 +6,7 @@
     "author": "Optics Retail Suite",
     "website": "https://github.com/optics-retail/optics-suite",
     "license": "LGPL-3",
-    "depends": ["point_of_sale", "optics_core"],
+    "depends": ["mail", "point_of_sale", "optics_core"],
     "external_dependencies": {
         "python": [
             "fiscal_connector",
@@ -26,6 +26,7 @@
         "data/ir_cron_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/fiscal_vat_mapping_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/fiscal_device_views.xml",
         "views/fiscal_vat_mapping_views.xml",
         "wizards/fiscal_dead_letter_views.xml",

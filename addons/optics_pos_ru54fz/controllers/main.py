@@ -62,6 +62,7 @@ class OdooFiscalCollector:
             for code, age in shift_ages.items():
                 family.add_metric([code], age)
             yield family
+        yield from self._order_figures()
         waiting = GaugeMetricFamily(
             "fiscal_orders_waiting_enqueue",
             "Paid POS orders whose receipt is not in the fiscal outbox yet.",
@@ -72,6 +73,26 @@ class OdooFiscalCollector:
             self.env["pos.order"].search_count([("fiscal_state", "=", "to_send")]),
         )
         yield waiting
+
+    def _order_figures(self):
+        """The devices' figures as the POS light and the device form count them."""
+        devices = self.env["fiscal.device"].with_context(active_test=False).search([])
+        orders = GaugeMetricFamily(
+            "fiscal_orders",
+            "Paid POS orders by fiscal outcome: waiting (not fiscalized yet) or failed.",
+            labels=["device", "state"],
+        )
+        oldest = GaugeMetricFamily(
+            "fiscal_orders_oldest_waiting_age_seconds",
+            "Age of the oldest paid POS order whose receipt is not fiscalized yet (0: none).",
+            labels=["device"],
+        )
+        for device_id, figures in devices._fiscal_figures().items():
+            code = devices.browse(device_id)._fiscal_code()
+            for state in ("waiting", "failed"):
+                orders.add_metric([code, state], figures[state])
+            oldest.add_metric([code], figures["oldest_age"])
+        yield from (orders, oldest)
 
 
 class FiscalMetricsController(http.Controller):

@@ -1,3 +1,5 @@
+# The mixin first: the models below inherit it.
+from . import fiscal_guard_mixin  # isort: skip
 from . import (
     fiscal_device,
     fiscal_vat_mapping,

@@ -6,8 +6,10 @@ from fiscal_connector.errors import FiscalError
 from stdnum.ru import inn as ru_inn
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
+
+from odoo.addons.base.models.res_partner import _tz_get
 
 from fiscal_connector import ConnectorConfig, DeviceConfig, open_connector
 
@@ -30,13 +32,28 @@ CONNECTOR_PARAMS = {
     "breaker_reset_timeout": 30.0,
 }
 PARAM_PREFIX = "optics_pos_ru54fz."
+# A device's numbers (_fiscal_figures): from PostgreSQL, and from the outbox's states.
+OUTBOX_FIGURES = ("sending", "unknown", "dead")
+FIGURES = ("waiting", "failed", "oldest_age", *OUTBOX_FIGURES)
 
 
 class FiscalDevice(models.Model):
     _name = "fiscal.device"
     _description = "Cash Register (KKT)"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "fiscal.guard.mixin"]
     _order = "name"
+    # Read from the outbox: no one writes them.
+    _fiscal_guarded_fields = (
+        "queue_depth",
+        "sending_count",
+        "unknown_count",
+        "failed_count",
+        "oldest_pending_age",
+        "breaker_state",
+        "last_success",
+        "last_error",
+        "dead_count",
+    )
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
@@ -66,6 +83,14 @@ class FiscalDevice(models.Model):
         copy=False,
         help="ATOL Online group code of the cloud register.",
     )
+    tz = fields.Selection(
+        _tz_get,
+        "Time Zone",
+        required=True,
+        default=lambda self: self.env.company.partner_id.tz or self.env.user.tz or "UTC",
+        help="The zone of the register's clock: receipts show their fiscal time in it, as "
+        "the register prints it and its QR code carries it.",
+    )
     timeout = fields.Float(
         "Timeout (s)", default=5.0, help="Seconds to wait for one answer of the backend."
     )
@@ -81,15 +106,76 @@ class FiscalDevice(models.Model):
         help="Registration number of the register at the tax service (tag 1037).",
     )
     pos_config_ids = fields.One2many("pos.config", "fiscal_device_id", "Points of Sale")
+    responsible_id = fields.Many2one(
+        "res.users",
+        "Failed Receipts Go To",
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("optics_pos_ru54fz.group_fiscal_admin").ids)
+        ],
+        help="Fiscal administrator given a task for each receipt of this register that fails; "
+        "empty: the first fiscal administrator of the company.",
+    )
+    failure_activity_ids = fields.Many2many(
+        "mail.activity",
+        string="Failed Receipt Tasks",
+        compute="_compute_failure_activity_ids",
+        help="Open tasks of the fiscal administrators for receipts of this register that failed.",
+    )
 
     queue_depth = fields.Integer(
-        compute="_compute_live_status", help="Receipts waiting in the outbox."
+        "Waiting",
+        compute="_compute_live_status",
+        help="Paid orders whose receipt is not fiscalized yet, in the outbox or not.",
     )
-    oldest_pending_age = fields.Char("Oldest Pending", compute="_compute_live_status")
-    breaker_state = fields.Char("Circuit Breaker", compute="_compute_live_status")
+    sending_count = fields.Integer(
+        "Sending", compute="_compute_live_status", help="Receipts being sent to the register."
+    )
+    unknown_count = fields.Integer(
+        "Outcome Unknown",
+        compute="_compute_live_status",
+        help="Receipts sent without an answer yet: the register is asked again before a resend.",
+    )
+    failed_count = fields.Integer(
+        "Failed",
+        compute="_compute_live_status",
+        help="Paid orders whose receipt failed: refused by the register or never queued.",
+    )
+    oldest_pending_age = fields.Char("Oldest Waiting", compute="_compute_live_status")
+    breaker_state = fields.Selection(
+        [("closed", "Closed"), ("open", "Open"), ("half-open", "Half-Open")],
+        "Circuit Breaker",
+        compute="_compute_live_status",
+        help="Closed: receipts go to the register. Open: the register failed several times "
+        "in a row and is left alone for a while. Half-open: one receipt tries again.",
+    )
     last_success = fields.Datetime(compute="_compute_live_status")
     last_error = fields.Char(compute="_compute_live_status")
     dead_count = fields.Integer("Dead Letters", compute="_compute_live_status")
+
+    def _compute_failure_activity_ids(self):
+        failed = (
+            self.env["pos.order"]
+            .sudo()
+            .search([("fiscal_device_id", "in", self.ids), ("fiscal_state", "=", "failed")])
+        )
+        activities = failed._fiscal_failure_activities()
+        for device in self:
+            device.failure_activity_ids = activities.filtered(
+                lambda a, d=device: failed.browse(a.res_id).fiscal_device_id == d
+            )
+
+    def _fiscal_responsible(self):
+        """Who is told of this register's failed receipts: its responsible, else the first
+        active fiscal administrator of its company."""
+        self.ensure_one()
+        if self.responsible_id.active:
+            return self.responsible_id
+        return (
+            self.env.ref("optics_pos_ru54fz.group_fiscal_admin")
+            .sudo()
+            .users.filtered(lambda u: not u.share and self.company_id in u.company_ids)
+            .sorted("id")[:1]
+        )
 
     @api.constrains("company_inn")
     def _check_company_inn(self):
@@ -176,19 +262,67 @@ class FiscalDevice(models.Model):
                     statuses = conn.status()
             except FiscalError as error:
                 outbox_error = _("Outbox unavailable: %s", error)
+        figures = devices._fiscal_figures(None if outbox_error else statuses)
         for device in self:
             status = statuses.get(device._fiscal_code() if device.id else None) or {}
-            device.queue_depth = status.get("depth", 0)
-            device.oldest_pending_age = self._format_age(status.get("oldest_pending_age"))
-            device.breaker_state = status.get("breaker") or ""
+            counts = figures.get(device.id) or dict.fromkeys(FIGURES, 0)
+            device.queue_depth = counts["waiting"]
+            device.sending_count = counts["sending"] or 0
+            device.unknown_count = counts["unknown"] or 0
+            device.failed_count = counts["failed"]
+            device.dead_count = counts["dead"] or 0
+            device.oldest_pending_age = self._format_age(counts["oldest_age"])
+            device.breaker_state = status.get("breaker") or False
             success = status.get("last_success")  # epoch seconds in the outbox
             device.last_success = (
                 datetime.fromtimestamp(success, timezone.utc).replace(tzinfo=None)
                 if success
                 else False
             )
-            device.last_error = str(status.get("last_error") or outbox_error)
-            device.dead_count = (status.get("states") or {}).get("dead", 0)
+            device.last_error = device._fiscal_mask(str(status.get("last_error") or outbox_error))
+
+    def _fiscal_figures(self, statuses=None, domain=()):
+        """The numbers of each device, for every screen that shows them: {id: figures}.
+
+        From PostgreSQL: `waiting` (paid, not fiscalized, queued or not), `failed` (refused
+        by the register or never queued) and `oldest_age` (seconds, of the oldest waiting
+        order). From the outbox `statuses` (connector.status()), where given, else None:
+        `sending`, `unknown` and `dead`. `domain` narrows the orders (a POS session's).
+        """
+        groups = (
+            self.env["pos.order"]
+            .sudo()
+            ._read_group(
+                [
+                    ("fiscal_device_id", "in", self.ids),
+                    ("fiscal_state", "in", ("to_send", "queued", "failed")),
+                    *domain,
+                ],
+                ["fiscal_device_id", "fiscal_state"],
+                ["__count", "date_order:min"],
+            )
+        )
+        now = fields.Datetime.now()
+        figures = {}
+        for device in self:
+            states = ((statuses or {}).get(device._fiscal_code()) or {}).get("states") or {}
+            figures[device.id] = {
+                "waiting": 0,
+                "failed": 0,
+                "oldest_age": 0,
+                **{
+                    name: states.get(name, 0) if statuses is not None else None
+                    for name in OUTBOX_FIGURES
+                },
+            }
+        for device, state, count, oldest in groups:
+            counts = figures[device.id]
+            if state == "failed":
+                counts["failed"] += count
+                continue
+            counts["waiting"] += count
+            counts["oldest_age"] = max(counts["oldest_age"], int((now - oldest).total_seconds()))
+        return figures
 
     @api.model
     def _format_age(self, seconds):
@@ -198,22 +332,60 @@ class FiscalDevice(models.Model):
         hours, minutes = divmod(minutes, 60)
         return f"{hours}:{minutes:02d}:{secs:02d}"
 
+    @api.model
+    def _fiscal_check_admin(self):
+        """Server-side gate of the fiscal actions: buttons and RPC calls alike."""
+        if not (self.env.su or self.env.user.has_group("optics_pos_ru54fz.group_fiscal_admin")):
+            raise AccessError(_("Only fiscal administrators may do this."))
+
+    def _fiscal_mask(self, text):
+        """`text` without the devices' credentials, for anything shown or stored."""
+        for device in self.sudo():
+            for secret in (device.login, device.password, device.group_code):
+                if secret:
+                    text = text.replace(secret, "***")
+        return text
+
     def _notify(self, title, message, kind):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": title, "message": message, "type": kind, "sticky": False},
+            "params": {
+                "title": title,
+                "message": self._fiscal_mask(message),
+                "type": kind,
+                "sticky": False,
+            },
         }
 
     def action_test_connection(self):
         self.ensure_one()
+        self._fiscal_check_admin()
         timeout = min(self.timeout or 3.0, 3.0)
         try:
             with self._fiscal_connector(self, timeout=timeout) as conn:
                 answer = conn.test_connection(self._fiscal_code())
         except FiscalError as error:
-            return self._notify(_("Connection failed"), str(error), "danger")
-        return self._notify(_("Connection works"), str(answer), "success")
+            return self._notify(
+                _("Connection failed"),
+                _("The register did not pass the connection test: %s", error),
+                "danger",
+            )
+        return self._notify(_("Connection works"), self._connection_message(answer), "success")
+
+    def _connection_message(self, answer):
+        """The backend's answer (a PingAnswer of the core) in the user's language."""
+        facts = getattr(answer, "facts", {})
+        if self.backend == "atol_online":
+            return _("ATOL Online accepted the login, password and group code.")
+        message = _(
+            "ATOL Web Server %(version)s answered; tasks in its queue: %(queued)s.",
+            version=facts.get("version", "?"),
+            queued=facts.get("queued", 0),
+        )
+        if facts.get("blocked"):
+            message += " " + _("Its queue is blocked: %s", facts["blocked"])
+        return message
 
     def _run_register_task(self, task):
         """Run a register task (shift, reports); the backend's answer, or UserError."""
@@ -227,11 +399,12 @@ class FiscalDevice(models.Model):
                     "The register %(name)s did not run %(task)s: %(error)s",
                     name=self.name,
                     task=task,
-                    error=error,
+                    error=self._fiscal_mask(str(error)),
                 )
             ) from error
 
     def action_sync_now(self):
+        self._fiscal_check_admin()
         self.env["pos.order"]._fiscal_trigger_cron()
         return self._notify(
             _("Sending receipts"), _("The fiscal queue will be processed within a minute."), "info"

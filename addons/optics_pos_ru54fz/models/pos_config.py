@@ -22,38 +22,20 @@ class PosConfig(models.Model):
     )
 
     def fiscal_status_for_ui(self):
-        """Traffic light for the POS header, read from PostgreSQL only (cheap, any host)."""
+        """Traffic light for the POS header, read from PostgreSQL only (cheap, any host):
+        the device's figures as every screen counts them (fiscal.device._fiscal_figures)."""
         self.ensure_one()
         device = self.fiscal_device_id
         if not device:
             return {"level": "none"}
-        orders = self.env["pos.order"].sudo()
-        groups = orders._read_group(  # one query per poll of every till
-            [
-                ("fiscal_device_id", "=", device.id),
-                ("fiscal_state", "in", ("to_send", "queued", "failed")),
-            ],
-            ["fiscal_state"],
-            ["__count", "date_order:min"],
-        )
-        waiting = [(count, oldest) for state, count, oldest in groups if state != "failed"]
-        depth = sum(count for count, _oldest in waiting)
-        oldest = min((oldest for _count, oldest in waiting), default=None)
-        failed = sum(count for state, count, _oldest in groups if state == "failed")
-        age = int((fields.Datetime.now() - oldest).total_seconds()) if oldest else 0
+        figures = device._fiscal_figures()[device.id]
         red_after = self.env["pos.order"]._fiscal_param("status_red_after_seconds", 900)
         session = self.current_session_id
         shift_warning = bool(session and session.fiscal_shift_warning)
-        if failed or age > red_after:
+        if figures["failed"] or figures["oldest_age"] > red_after:
             level = "red"
-        elif depth or shift_warning:
+        elif figures["waiting"] or shift_warning:
             level = "yellow"
         else:
             level = "green"
-        return {
-            "level": level,
-            "depth": depth,
-            "oldest_age": age,
-            "failed": failed,
-            "shift_warning": shift_warning,
-        }
+        return {"level": level, "shift_warning": shift_warning, **figures}

@@ -16,7 +16,7 @@ from stdnum.ru import inn as ru_inn
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL, email_normalize, format_datetime, formatLang
 
 from .fiscal_device import PARAM_PREFIX
 from .pos_payment_method import FISCAL_PAYMENT_CODES
@@ -34,6 +34,7 @@ FISCAL_STATES = [
     ("failed", "Failed"),
     ("duplicate", "Duplicate (not fiscalized)"),
 ]
+FAILURE_ACTIVITY = "optics_pos_ru54fz.mail_activity_type_fiscal_failure"
 # Outbox entry states that end the order's wait.
 OUTBOX_DONE = "done"
 OUTBOX_DEAD = "dead"
@@ -51,7 +52,27 @@ def _auto_commit(env):
 
 
 class PosOrder(models.Model):
-    _inherit = "pos.order"
+    _name = "pos.order"
+    # The thread carries the fiscal administrators' tasks for failed receipts.
+    _inherit = ["pos.order", "fiscal.guard.mixin", "mail.thread", "mail.activity.mixin"]
+    _fiscal_guarded_fields = (
+        "fiscal_key",
+        "fiscal_state",
+        "fiscal_operation",
+        "fiscal_device_id",
+        "fiscal_fn",
+        "fiscal_fd_number",
+        "fiscal_sign",
+        "fiscal_datetime",
+        "fiscal_shift",
+        "fiscal_receipt_number",
+        "fiscal_registration_number",
+        "fiscal_qr",
+        "fiscal_total",
+        "fiscal_cash_amount",
+        "fiscal_electronic_amount",
+        "fiscal_error",
+    )
 
     fiscal_key = fields.Char(
         readonly=True, copy=False, help="Idempotency key of the fiscal document; never changes."
@@ -99,6 +120,13 @@ class PosOrder(models.Model):
     _sql_constraints = [
         ("fiscal_key_unique", "UNIQUE(fiscal_key)", "A fiscal key is used by one order only."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A sale at the till logs no creation message and subscribes no one: the thread is
+        # for what happens to the receipt later, and the till's speed stays that of plain POS.
+        quiet = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        return super(PosOrder, quiet).create(vals_list).with_env(self.env)
 
     @api.depends("lines.price_subtotal_incl", "config_id.fiscal_deposit_product_id")
     def _compute_fiscal_deposit_amount(self):
@@ -221,7 +249,7 @@ class PosOrder(models.Model):
                 [("fiscal_key", "=", keys[order]), ("id", "!=", order.id)], limit=1
             )
             # The till sent the same order twice: the first one carries the document.
-            order.write(
+            order._fiscal_write(
                 {
                     "fiscal_state": "duplicate",
                     "fiscal_error": _(
@@ -248,9 +276,13 @@ class PosOrder(models.Model):
     # ------------------------------------------------------------------
     # Order -> canonical receipt dict (the core's format)
     # ------------------------------------------------------------------
+    def _fiscal_zone(self):
+        """The register's zone: fiscal times are its wall-clock times."""
+        device = (self.fiscal_device_id or self.config_id.fiscal_device_id).sudo()
+        return pytz.timezone(device.tz or self.company_id.partner_id.tz or "UTC")
+
     def _fiscal_timestamp(self):
-        tz_name = self.user_id.tz or self.company_id.partner_id.tz or "UTC"
-        moment = pytz.utc.localize(self.date_order).astimezone(pytz.timezone(tz_name))
+        moment = pytz.utc.localize(self.date_order).astimezone(self._fiscal_zone())
         return moment.replace(microsecond=0).isoformat()
 
     def _fiscal_cashier(self):
@@ -325,8 +357,12 @@ class PosOrder(models.Model):
                 "measure": self._fiscal_measure(line),
             }
             items += [
-                {**common, "price": format_money(price), "quantity": format_quantity(qty),
-                 "sum": format_money(line_sum)}
+                {
+                    **common,
+                    "price": format_money(price),
+                    "quantity": format_quantity(qty),
+                    "sum": format_money(line_sum),
+                }
                 for price, qty, line_sum in price_lines(quantity, amount)
             ]
         return items, setoff
@@ -342,9 +378,9 @@ class PosOrder(models.Model):
                     "Order %(order)s sets off %(setoff)s but the glasses job %(job)s "
                     "has only %(paid)s of deposits.",
                     order=self.name,
-                    setoff=setoff,
+                    setoff=formatLang(self.env, float(setoff), currency_obj=self.currency_id),
                     job=job.name,
-                    paid=available,
+                    paid=formatLang(self.env, float(available), currency_obj=self.currency_id),
                 )
             )
 
@@ -457,7 +493,7 @@ class PosOrder(models.Model):
             hold = order._fiscal_hold_reason()
             if hold:
                 if order.fiscal_error != hold:
-                    order.fiscal_error = hold
+                    order._fiscal_write({"fiscal_error": hold})
                 continue
             try:
                 receipt = order._fiscal_receipt()
@@ -467,12 +503,13 @@ class PosOrder(models.Model):
                 # is the document, a second one would be a second fiscal receipt.
                 _logger.info("Order %s is already in the fiscal outbox", order.name)
             except OutboxFullError as error:
-                order.fiscal_error = str(error)
+                order._fiscal_write({"fiscal_error": str(error)})
                 break
             except (FiscalError, UserError, ValidationError) as error:
-                order.write({"fiscal_state": "failed", "fiscal_error": str(error)})
+                order._fiscal_write({"fiscal_state": "failed", "fiscal_error": str(error)})
+                order._fiscal_flag_failure()
                 continue
-            order.write({"fiscal_state": "queued", "fiscal_error": False})
+            order._fiscal_write({"fiscal_state": "queued", "fiscal_error": False})
             queued += 1
         _auto_commit(self.env)
         return queued
@@ -521,7 +558,7 @@ class PosOrder(models.Model):
             if entry is None:
                 # The outbox lost it (restored or replaced file): queue it again under
                 # the same key; the register's dedup on the key makes a resend harmless.
-                order.fiscal_state = "to_send"
+                order._fiscal_write({"fiscal_state": "to_send"})
                 continue
             order._fiscal_apply_outcome(
                 entry["state"], entry.get("result"), entry.get("last_error")
@@ -535,14 +572,15 @@ class PosOrder(models.Model):
         if state == OUTBOX_DONE and result:
             self._fiscal_apply_result(result)
         elif state == OUTBOX_DEAD:
-            self.write(
+            self._fiscal_write(
                 {
                     "fiscal_state": "failed",
                     "fiscal_error": error or _("The register refused the receipt."),
                 }
             )
+            self._fiscal_flag_failure()
         elif error and error != self.fiscal_error:
-            self.fiscal_error = error
+            self._fiscal_write({"fiscal_error": error})
 
     def _fiscal_payment_split(self):
         """(cash, electronic) of the document, signed like the order's amounts."""
@@ -557,10 +595,11 @@ class PosOrder(models.Model):
 
     def _fiscal_apply_result(self, result):
         moment = datetime.fromisoformat(result["datetime"])
-        if moment.tzinfo:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        if not moment.tzinfo:  # ATOL Online's report: the register's wall-clock time
+            moment = self._fiscal_zone().localize(moment)
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
         cash, electronic = self._fiscal_payment_split()
-        self.write(
+        self._fiscal_write(
             {
                 "fiscal_state": "fiscalized",
                 "fiscal_error": False,
@@ -577,6 +616,24 @@ class PosOrder(models.Model):
                 "fiscal_electronic_amount": electronic,
             }
         )
+        self._fiscal_failure_activities().unlink()  # the task is done: the receipt exists
+
+    def _fiscal_failure_activities(self):
+        activity_type = self.env.ref(FAILURE_ACTIVITY)
+        return self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+
+    def _fiscal_flag_failure(self):
+        """One task per failed order for its register's fiscal administrator, kept up to
+        date with the reason until the receipt is registered."""
+        for order in self.sudo():
+            note = order.fiscal_device_id._fiscal_mask(order.fiscal_error or "")
+            activity = order._fiscal_failure_activities()
+            if activity:
+                activity.note = note
+                continue
+            user = order.fiscal_device_id._fiscal_responsible()
+            if user:
+                order.activity_schedule(FAILURE_ACTIVITY, note=note, user_id=user.id)
 
     @api.model
     def _cron_fiscal_purge(self):
@@ -588,17 +645,16 @@ class PosOrder(models.Model):
 
     def action_fiscal_retry(self):
         """Send failed orders again (fiscal administrators), after the cause was fixed."""
-        if not self.env.user.has_group("optics_pos_ru54fz.group_fiscal_admin"):
-            raise UserError(_("Only fiscal administrators can retry fiscal receipts."))
+        self.env["fiscal.device"]._fiscal_check_admin()
         failed = self.filtered(lambda o: o.fiscal_state == "failed")
         with self.env["fiscal.device"]._fiscal_connector() as conn:
             for order in failed:
                 entry = conn.entry(order.fiscal_key)
                 if entry and entry.get("state") == OUTBOX_DEAD:
                     conn.retry_dead(order.fiscal_key)
-                    order.sudo().write({"fiscal_state": "queued", "fiscal_error": False})
+                    order.sudo()._fiscal_write({"fiscal_state": "queued", "fiscal_error": False})
                 elif not entry:
-                    order.sudo().write({"fiscal_state": "to_send", "fiscal_error": False})
+                    order.sudo()._fiscal_write({"fiscal_state": "to_send", "fiscal_error": False})
         self._fiscal_trigger_cron()
         return True
 
@@ -618,15 +674,16 @@ class PosOrder(models.Model):
             self.fiscal_state
         ]
         info = {"state": self.fiscal_state, "state_label": state_label}
+        if self.fiscal_state == "failed":
+            # Who was really told (the task's assignee); none: the till says to call someone.
+            info["notified"] = self._fiscal_failure_activities()[:1].user_id.name or False
         if self.fiscal_state == "fiscalized":
             info.update(
                 {
                     "fn": self.fiscal_fn,
                     "fd": self.fiscal_fd_number,
                     "fp": self.fiscal_sign,
-                    "datetime": fields.Datetime.to_string(
-                        fields.Datetime.context_timestamp(self, self.fiscal_datetime)
-                    ),
+                    "datetime": self._fiscal_datetime_display(),
                     "shift": self.fiscal_shift,
                     "receipt_number": self.fiscal_receipt_number,
                     "registration_number": self.fiscal_registration_number,
@@ -635,6 +692,15 @@ class PosOrder(models.Model):
                 }
             )
         return info
+
+    def _fiscal_datetime_display(self):
+        """The fiscal time as the register printed it (its zone), in the user's language."""
+        return format_datetime(
+            self.sudo().env,  # any user reads the language's formats
+            self.fiscal_datetime,
+            tz=self._fiscal_zone().zone,
+            dt_format="medium",
+        )
 
     @api.model
     def fiscal_info_for_ui(self, pos_references):
@@ -645,10 +711,14 @@ class PosOrder(models.Model):
     @api.model
     def optics_jobs_for_ui(self, partner_id):
         """Open glasses jobs of a customer, with the deposits still to set off (for the till)."""
-        jobs = self.env["mrp.production"].sudo().search(
-            [("optics_partner_id", "=", partner_id), ("state", "not in", ("cancel",))],
-            order="id desc",
-            limit=20,
+        jobs = (
+            self.env["mrp.production"]
+            .sudo()
+            .search(
+                [("optics_partner_id", "=", partner_id), ("state", "not in", ("cancel",))],
+                order="id desc",
+                limit=20,
+            )
         )
         jobs = jobs.filtered(
             lambda job: job.optics_stage != "delivered" or job.fiscal_deposit_total

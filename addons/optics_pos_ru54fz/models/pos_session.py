@@ -5,7 +5,17 @@ from odoo.exceptions import UserError
 
 
 class PosSession(models.Model):
-    _inherit = "pos.session"
+    _name = "pos.session"
+    _inherit = ["pos.session", "fiscal.guard.mixin"]
+    _fiscal_guarded_fields = (
+        "fiscal_shift_opened_at",
+        "fiscal_shift_number",
+        "fiscal_z_report_done",
+        "fiscal_sale_total",
+        "fiscal_refund_total",
+        "fiscal_cash_total",
+        "fiscal_electronic_total",
+    )
 
     fiscal_device_id = fields.Many2one(related="config_id.fiscal_device_id", string="Cash Register")
     fiscal_shift_opened_at = fields.Datetime(
@@ -76,7 +86,7 @@ class PosSession(models.Model):
         }
         for session in self:
             cash, electronic = payments.get(session.id, (0, 0))
-            session.write(
+            session._fiscal_write(
                 {
                     "fiscal_sale_total": by_operation.get((session.id, "sell"), 0),
                     "fiscal_refund_total": by_operation.get((session.id, "sell_refund"), 0),
@@ -87,18 +97,21 @@ class PosSession(models.Model):
 
     @api.depends("order_ids.fiscal_state")
     def _compute_fiscal_counts(self):
-        groups = self.env["pos.order"]._read_group(
-            [("session_id", "in", self.ids), ("fiscal_state", "!=", False)],
-            ["session_id", "fiscal_state"],
-            ["__count"],
-        )
-        counts = {(session.id, state): count for session, state, count in groups}
-        for session in self:
-            session.fiscal_fiscalized_count = counts.get((session.id, "fiscalized"), 0)
-            session.fiscal_pending_count = counts.get((session.id, "to_send"), 0) + counts.get(
-                (session.id, "queued"), 0
+        fiscalized = dict(
+            self.env["pos.order"]._read_group(
+                [("session_id", "in", self.ids), ("fiscal_state", "=", "fiscalized")],
+                ["session_id"],
+                ["__count"],
             )
-            session.fiscal_failed_count = counts.get((session.id, "failed"), 0)
+        )
+        for session in self:
+            device = session.config_id.fiscal_device_id
+            figures = device._fiscal_figures(domain=[("session_id", "=", session.id)]).get(
+                device.id, {}
+            )
+            session.fiscal_fiscalized_count = fiscalized.get(session, 0)
+            session.fiscal_pending_count = figures.get("waiting", 0)
+            session.fiscal_failed_count = figures.get("failed", 0)
 
     @api.depends("fiscal_shift_opened_at", "state")
     def _compute_fiscal_shift_warning(self):
@@ -143,7 +156,9 @@ class PosSession(models.Model):
         except UserError as error:
             self.message_post(body=_("Register shift not opened: %s", error))
             return
-        self.write({"fiscal_shift_opened_at": fields.Datetime.now(), "fiscal_shift_number": shift})
+        self._fiscal_write(
+            {"fiscal_shift_opened_at": fields.Datetime.now(), "fiscal_shift_number": shift}
+        )
 
     @api.model
     def _fiscal_shift_from_answer(self, answer):
@@ -173,7 +188,7 @@ class PosSession(models.Model):
         shift = self._fiscal_shift_from_answer(answer)
         if shift:
             values["fiscal_shift_number"] = shift
-        self.write(values)
+        self._fiscal_write(values)
         self.message_post(body=_("Z report printed by register %s.", device.name))
 
     def action_fiscal_report_x(self):

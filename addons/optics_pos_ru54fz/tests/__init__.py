@@ -3,6 +3,7 @@ from . import (
     test_atol_online,
     test_drain_run,
     test_fiscal_flow,
+    test_fiscal_guard,
     test_i18n,
     test_metrics,
     test_neutralize,

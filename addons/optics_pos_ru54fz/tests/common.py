@@ -20,10 +20,10 @@ class FiscalEmulatorMixin:
         saved = {name: config.get(name) for name in ("fiscal_outbox_path", "fiscal_redis_url")}
         cls.addClassCleanup(config.options.update, saved)
 
-    def start_fiscal_emulator(self, kind="atol_web"):
+    def start_fiscal_emulator(self, kind="atol_web", **options):
         """Start the emulated register; point the devices and the outbox at this test's files."""
         folder = tempfile.mkdtemp(dir=self.fiscal_tmp)
-        self.emulator = EmulatorServer(kind, f"{folder}/emulator").start()
+        self.emulator = EmulatorServer(kind, f"{folder}/emulator", **options).start()
         self.addCleanup(self.emulator.stop)
         config["fiscal_outbox_path"] = f"{folder}/outbox/{{db}}.sqlite3"
         self.env["fiscal.device"].search([]).write({"backend": kind, "url": self.emulator.url})

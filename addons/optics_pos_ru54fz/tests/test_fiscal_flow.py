@@ -2,8 +2,12 @@ import json
 import os
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytz
+
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.optics_pos_ru54fz.models.pos_order import FAILURE_ACTIVITY
 
 from .common import FiscalPosCase
 
@@ -101,9 +105,7 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
         task = self.emulator.body(order.fiscal_key)["request"][0]
         self.assertEqual(task["clientInfo"], {"name": "ООО «Линза»", "vatin": "7707083893"})
-        self.assertEqual(
-            task["operator"], {"name": order.user_id.name, "vatin": "500100732259"}
-        )
+        self.assertEqual(task["operator"], {"name": order.user_id.name, "vatin": "500100732259"})
 
     def test_reconciler_enqueues_order_lost_between_commits(self):
         (order,) = self.sell(self.ui_order([(self.frame, 1)]))
@@ -306,7 +308,7 @@ class TestFiscalFlow(FiscalPosCase):
         orders = self.env["pos.order"].search([])
         with self.assertRaises(UserError) as refused:
             self.sell(self.pickup_with_set_off(job))  # no deposit was paid on it
-        self.assertRegex(str(refused.exception), "has only 0 of deposits")
+        self.assertRegex(str(refused.exception), r"has only [^ ]*0\.00[^ ]* of deposits")
         self.assertEqual(self.env["pos.order"].search([]), orders)
 
     def test_split_line_when_discount_leaves_fractions_of_kopeck(self):
@@ -319,19 +321,24 @@ class TestFiscalFlow(FiscalPosCase):
 
     def test_cheap_lines_with_discounts_keep_every_line_rule(self):
         """Each item's sum is its price x quantity to the kopeck, never negative."""
-        cloth = self.create_product("Cleaning cloth", self.categ_basic, 0.02,
-                                    tax_ids=self.tax10.ids)
+        cloth = self.create_product(
+            "Cleaning cloth", self.categ_basic, 0.02, tax_ids=self.tax10.ids
+        )
         orders = self.sell(self.ui_order([(cloth, 10, 25.0)]), self.ui_order([(cloth, 150, 66.0)]))
         for order in orders:
             items = order._fiscal_receipt()["items"]
             for item in items:
                 price, quantity = Decimal(item["price"]), Decimal(item["quantity"])
                 self.assertGreaterEqual(price, 0, items)
-                self.assertEqual((price * quantity).quantize(Decimal("0.01"), ROUND_HALF_UP),
-                                 Decimal(item["sum"]), items)
+                self.assertEqual(
+                    (price * quantity).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                    Decimal(item["sum"]),
+                    items,
+                )
         self.run_fiscal_cron()
-        self.assertEqual(orders.mapped("fiscal_state"), ["fiscalized"] * 2,
-                         orders.mapped("fiscal_error"))
+        self.assertEqual(
+            orders.mapped("fiscal_state"), ["fiscalized"] * 2, orders.mapped("fiscal_error")
+        )
 
     def test_method_without_fiscal_type_counts_as_electronic_everywhere(self):
         # Left blank in the settings (POS forbids the edit while this test's session is open).
@@ -360,7 +367,9 @@ class TestFiscalFlow(FiscalPosCase):
     def test_shift_warning_near_24_hours(self):
         session = self.pos_session
         self.assertFalse(session.fiscal_shift_warning)
-        session.fiscal_shift_opened_at = session.fiscal_shift_opened_at.replace(year=2020)
+        session._fiscal_write(
+            {"fiscal_shift_opened_at": session.fiscal_shift_opened_at.replace(year=2020)}
+        )
         self.assertTrue(session.fiscal_shift_warning)
         self.assertTrue(self.config.fiscal_status_for_ui()["shift_warning"])
 
@@ -368,13 +377,13 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")
         (order,) = self.sell(self.ui_order([(self.lens, 1)]))
         status = self.config.fiscal_status_for_ui()
-        self.assertEqual((status["level"], status["depth"], status["failed"]), ("yellow", 1, 0))
+        self.assertEqual((status["level"], status["waiting"], status["failed"]), ("yellow", 1, 0))
         self.assertLess(status["oldest_age"], 600)
         self.run_fiscal_cron()
         self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")
-        order.fiscal_state = "failed"
+        order._fiscal_write({"fiscal_state": "failed"})
         status = self.config.fiscal_status_for_ui()
-        self.assertEqual((status["level"], status["depth"], status["failed"]), ("red", 0, 1))
+        self.assertEqual((status["level"], status["waiting"], status["failed"]), ("red", 0, 1))
 
     def test_device_status_and_test_connection(self):
         action = self.device.action_test_connection()
@@ -395,6 +404,63 @@ class TestFiscalFlow(FiscalPosCase):
         down = self.create_fiscal_device(url="http://127.0.0.1:9/")
         action = down.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
+
+    def test_receipt_shows_one_time_the_registers(self):
+        zone = "Asia/Yekaterinburg"  # UTC+5, neither the host's nor the users'
+        self.device.tz = zone
+        self.start_fiscal_emulator(tz=zone)
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        wall = pytz.utc.localize(order.fiscal_datetime).astimezone(pytz.timezone(zone))
+        # The register's QR carries its own wall-clock time: the screen shows the same one.
+        self.assertIn(f"t={wall:%Y%m%dT%H%M}&", order.fiscal_qr)
+        info = order.with_context(lang="en_US", tz="Europe/Lisbon")._fiscal_info_for_ui()
+        self.assertIn(f"{wall:%-I:%M}", info["datetime"])
+        self.assertIn(f"{wall.year}", info["datetime"])
+        self.env["res.lang"]._activate_lang("ru_RU")
+        russian = order.with_context(lang="ru_RU")._fiscal_info_for_ui()["datetime"]
+        self.assertIn(f"{wall:%H:%M:%S}", russian)
+        self.assertIn(" г.", russian)  # Russian's own date format, not ISO
+        self.assertEqual(order._fiscal_receipt()["timestamp"][-6:], "+05:00")
+
+    def test_failed_receipt_gives_the_fiscal_admin_one_task_until_registered(self):
+        admin = new_test_user(self.env, "kkt_admin", groups="optics_pos_ru54fz.group_fiscal_admin")
+        self.device.responsible_id = admin
+        self.emulator.set_faults(reject=2)
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "failed")
+        task = order.activity_ids
+        self.assertEqual(len(task), 1)
+        self.assertEqual(task.user_id, admin)
+        self.assertEqual(task.activity_type_id, self.env.ref(FAILURE_ACTIVITY))
+        self.assertIn("refused the document", str(task.note))
+        self.assertEqual(self.device.failure_activity_ids, task)
+        info = order.fiscal_info_for_ui([order.pos_reference])[order.pos_reference]
+        self.assertEqual(info["notified"], admin.name)
+
+        order.action_fiscal_retry()  # refused again: still one task
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "failed")
+        self.assertEqual(order.activity_ids, task)
+
+        order.action_fiscal_retry()
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized")
+        self.assertFalse(task.exists())
+        self.device.invalidate_recordset()
+        self.assertFalse(self.device.failure_activity_ids)
+
+    def test_failed_receipt_without_fiscal_admin_says_so(self):
+        self.env.ref("optics_pos_ru54fz.group_fiscal_admin").users = False
+        self.emulator.set_faults(reject=1)
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "failed")
+        self.assertFalse(order.activity_ids)
+        info = order.fiscal_info_for_ui([order.pos_reference])[order.pos_reference]
+        self.assertFalse(info["notified"])
 
     def test_dead_letter_retry(self):
         # An outage (every call fails for the whole run) leaves the receipt waiting; only

@@ -8,8 +8,13 @@ from .common import FiscalPosCase
 TOKEN = "scrape-token-for-the-tests-0123"
 URL = "/fiscal/metrics"
 # Every name the route serves; tests/test_metric_names.py checks the alert rules and the
-# dashboard against the core's names plus these two of Odoo's own.
-ODOO_METRICS = {"fiscal_orders_waiting_enqueue", "fiscal_shift_age_seconds"}
+# dashboard against the core's names plus these of Odoo's own.
+ODOO_METRICS = {
+    "fiscal_orders",
+    "fiscal_orders_oldest_waiting_age_seconds",
+    "fiscal_orders_waiting_enqueue",
+    "fiscal_shift_age_seconds",
+}
 WAITING = ("pending", "sending", "retry_wait", "unknown")
 
 
@@ -111,3 +116,61 @@ class TestFiscalMetricsRoute(FiscalPosCase, HttpCase):
         names = {name for name, _labels in up}
         for name in ODOO_METRICS:
             self.assertIn(name, names)
+
+    def test_light_form_session_and_metrics_tell_one_count(self):
+        # One receipt the register refuses (dead letter), one the builder refuses after
+        # payment (its tax lost its fiscal mapping: never in the outbox), two waiting.
+        self.emulator.set_faults(reject=1)
+        (refused,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        tax18 = self.env["account.tax"].create(
+            {"name": "Old VAT 18%", "amount": 18, "price_include": True}
+        )
+        mapping = self.env["fiscal.vat.mapping"].create(
+            {"name": "Old 18%", "vat_code": "vat20", "tax_ids": tax18.ids}
+        )
+        case = self.create_product("Old stock case", self.categ_basic, 300.0, tax_ids=tax18.ids)
+        (unbuildable,) = self.sell(self.ui_order([(case, 1)]))
+        mapping.tax_ids = False
+        self.run_fiscal_cron()
+        self.emulator.stop()
+        self.addCleanup(lambda: self.emulator.httpd or self.emulator.start())
+        waiting = self.sell(*[self.ui_order([(self.lens, 1)]) for _n in range(2)])
+        self.run_fiscal_cron()
+        self.assertEqual((refused | unbuildable).mapped("fiscal_state"), ["failed", "failed"])
+        self.assertEqual(set(waiting.mapped("fiscal_state")), {"queued"})
+
+        light = self.config.fiscal_status_for_ui()
+        self.device.invalidate_recordset()
+        form = self.device.read(["queue_depth", "failed_count", "dead_count", "unknown_count"])[0]
+        session = self.config.current_session_id
+        session.invalidate_recordset()
+        scraped = self.figures()
+        expected = {"waiting": 2, "failed": 2, "dead": 1}
+        self.assertEqual(
+            (light["waiting"], light["failed"]), (expected["waiting"], expected["failed"])
+        )
+        self.assertEqual(
+            (form["queue_depth"], form["failed_count"], form["dead_count"]),
+            (expected["waiting"], expected["failed"], expected["dead"]),
+        )
+        self.assertEqual(
+            (session.fiscal_pending_count, session.fiscal_failed_count),
+            (expected["waiting"], expected["failed"]),
+        )
+        for state in ("waiting", "failed"):
+            self.assertEqual(
+                self.device_figure(scraped, "fiscal_orders", state=state), expected[state]
+            )
+        self.assertEqual(self.device_figure(scraped, "fiscal_dead_letters"), expected["dead"])
+        self.assertEqual(
+            self.device_figure(scraped, "fiscal_queue_entries", state="unknown"),
+            form["unknown_count"],
+        )
+        # Ages are read a moment apart: the same oldest order, within two seconds.
+        self.assertAlmostEqual(
+            self.device_figure(scraped, "fiscal_orders_oldest_waiting_age_seconds"),
+            light["oldest_age"],
+            delta=2,
+        )
+        self.assertEqual(light["level"], "red")

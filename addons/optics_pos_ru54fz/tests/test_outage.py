@@ -34,7 +34,7 @@ class TestFiscalOutage(FiscalPosCase):
         self.assertEqual(set(orders.mapped("fiscal_state")), {"queued"})
         self.assertGreater(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
         status = self.config.fiscal_status_for_ui()
-        self.assertEqual((status["level"], status["depth"]), ("red", ORDERS))
+        self.assertEqual((status["level"], status["waiting"]), ("red", ORDERS))
         self.assertGreater(status["oldest_age"], 7 * 3600)
 
         self.emulator.start()

@@ -1,3 +1,7 @@
+import json
+
+import pytz
+
 from odoo.tests import tagged
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
@@ -31,6 +35,33 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         self.start_tour(url, "OpticsFiscalReprintTour", login="pos_user")
         # Reprinting is a copy of the stored document: the register holds still one.
         self.assertEqual(self.emulator.documents(), {order.fiscal_key: 1})
+
+    def test_russian_receipt_shows_the_registers_time(self):
+        zone = "Asia/Yekaterinburg"  # UTC+5: neither the host's nor the browser's zone
+        self.device.tz = zone
+        self.start_fiscal_emulator(tz=zone)
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.pos_user.lang = "ru_RU"
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        session = self.main_pos_config.current_session_id
+        session.set_cashbox_pos(0, None)
+        url = f"/pos/ui?config_id={self.main_pos_config.id}"
+        self.start_tour(url, "OpticsFiscalRussianSellTour", login="pos_user")
+        order = self.env["pos.order"].search([("session_id", "=", session.id)])
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+
+        wall = pytz.utc.localize(order.fiscal_datetime).astimezone(pytz.timezone(zone))
+        self.assertIn(f"t={wall:%Y%m%dT%H%M}&", order.fiscal_qr)
+        expected = order.with_context(lang="ru_RU")._fiscal_datetime_display()
+        self.assertIn(f"{wall:%H:%M:%S}", expected)
+        tour = "OpticsFiscalRussianReprintTour"
+        options = {"stepDelay": 0, "keepWatchBrowser": False, "startUrl": url}
+        code = (
+            f"localStorage.setItem('optics_fiscal_expected_time', {json.dumps(expected)}); "
+            f"odoo.startTour({json.dumps(tour)}, {json.dumps(options)})"
+        )
+        self.start_tour(url, tour, login="pos_user", code=code)
 
     def test_order_mixing_sale_and_return_is_stopped_before_payment(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()

@@ -1,5 +1,4 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
 
 class FiscalDeadLetter(models.TransientModel):
@@ -18,6 +17,7 @@ class FiscalDeadLetter(models.TransientModel):
     @api.model
     def action_open(self, devices=None):
         """Read the dead letters of `devices` (default: all) from the outbox and list them."""
+        self.env["fiscal.device"]._fiscal_check_admin()
         devices = devices or self.env["fiscal.device"].search([])
         by_code = {device._fiscal_code(): device for device in devices}
         with self.env["fiscal.device"]._fiscal_connector(devices) as conn:
@@ -31,7 +31,9 @@ class FiscalDeadLetter(models.TransientModel):
                     "device_id": by_code[entry["device"]].id,
                     "order_id": order_by_key.get(entry["key"], False),
                     "attempts": entry.get("attempts") or 0,
-                    "last_error": entry.get("last_error") or "",
+                    "last_error": by_code[entry["device"]]._fiscal_mask(
+                        entry.get("last_error") or ""
+                    ),
                 }
                 for entry in entries
             ]
@@ -46,12 +48,11 @@ class FiscalDeadLetter(models.TransientModel):
         }
 
     def action_retry(self):
-        if not self.env.user.has_group("optics_pos_ru54fz.group_fiscal_admin"):
-            raise UserError(_("Only fiscal administrators can retry fiscal receipts."))
+        self.env["fiscal.device"]._fiscal_check_admin()
         with self.env["fiscal.device"]._fiscal_connector(self.device_id) as conn:
             for letter in self:
                 conn.retry_dead(letter.key)
-        self.order_id.sudo().filtered(lambda o: o.fiscal_state == "failed").write(
+        self.order_id.sudo().filtered(lambda o: o.fiscal_state == "failed")._fiscal_write(
             {"fiscal_state": "queued", "fiscal_error": False}
         )
         self.env["pos.order"]._fiscal_trigger_cron()

@@ -161,14 +161,14 @@ class TestPosGrossProfit(TestPoSCommon):
         self.assertIn(9000.0, cells)
         self.assertIn(46.67, cells)
         self.assertIn(self.store.name, cells)
-        total_row = cells[cells.index("Total"):]
+        total_row = cells[cells.index("Total") :]
         self.assertEqual(total_row[1:5], [6.0, 15431.02, 7500.0, 7931.02])
         self.assertEqual(total_row[5], 51.4)
 
     @staticmethod
     def _write_matching_z_report(session):
         """The Z report the drain records for the sales of _sell, to the kopeck."""
-        session.write(
+        session._fiscal_write(
             {
                 "fiscal_sale_total": 21232.22,
                 "fiscal_refund_total": 3300.00,
@@ -202,7 +202,7 @@ class TestPosGrossProfit(TestPoSCommon):
         self.assertFalse(session.ru_z_mismatch)
         self.assertFalse(session.activity_ids.filtered(lambda a: a.user_id == self.manager))
 
-        session.write({"fiscal_cash_total": 14000.00})
+        session._fiscal_write({"fiscal_cash_total": 14000.00})
         self.assertEqual(session.ru_z_state, "mismatch")
         self.assertTrue(session.ru_z_mismatch)
         self.assertEqual(session.ru_z_cash_difference, -100.00)
@@ -212,10 +212,10 @@ class TestPosGrossProfit(TestPoSCommon):
         activity = session.activity_ids.filtered(lambda a: a.user_id == self.manager)
         self.assertEqual(len(activity), 1)
         self.assertIn("-100.0", activity.note)
-        session.write({"fiscal_cash_total": 13900.00})  # still a mismatch: no second warning
-        self.assertEqual(
-            len(session.activity_ids.filtered(lambda a: a.user_id == self.manager)), 1
-        )
+        session._fiscal_write(
+            {"fiscal_cash_total": 13900.00}
+        )  # still a mismatch: no second warning
+        self.assertEqual(len(session.activity_ids.filtered(lambda a: a.user_id == self.manager)), 1)
 
     def test_session_cash_becomes_cash_orders(self):
         session = self._sell()

@@ -53,6 +53,10 @@ patch(Order.prototype, {
     export_for_printing() {
         const data = super.export_for_printing(...arguments);
         data.fiscal = this.fiscal;
+        if (this.fiscal && this.fiscal.state === "fiscalized") {
+            // One time on the receipt: the fiscal one, in the register's zone.
+            data.date = this.fiscal.datetime;
+        }
         data.fiscal_device = Boolean(this.pos.config.fiscal_device_id);
         return data;
     },

@@ -127,3 +127,62 @@ registry.category("web_tour.tours").add("OpticsMixedOrderTour", {
             PaymentScreen.isShown(),
         ].flat(),
 });
+
+// The same sale by a cashier working in Russian (the session is opened beforehand).
+registry.category("web_tour.tours").add("OpticsFiscalRussianSellTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            ProductScreen.clickHomeCategory(),
+            ProductScreen.clickDisplayedProduct("Desk Pad"),
+            {
+                content: "one Desk Pad in the order (quantities read 1,00 in Russian)",
+                trigger: ".order-container .orderline.selected:has(.product-name:contains('Desk Pad')):has(em.qty:contains('1,00'))",
+                isCheck: true,
+            },
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.receiptIsThere(),
+            {
+                content: "the receipt says, in Russian, that the fiscal receipt is queued",
+                trigger: ".pos-receipt .o_fiscal_queued:contains('Кассовый чек в очереди')",
+                isCheck: true,
+            },
+            ReceiptScreen.clickNextOrder(),
+        ].flat(),
+});
+
+// Reprinted in Russian after the cron: one time on the whole receipt, the register's.
+// The test stores the time it expects (the fiscal time in the register's zone, written
+// as Russian writes it) before the tour starts.
+registry.category("web_tour.tours").add("OpticsFiscalRussianReprintTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () => {
+        const expected = window.localStorage.getItem("optics_fiscal_expected_time");
+        return [
+            Chrome.clickMenuButton(),
+            Chrome.clickTicketButton(),
+            TicketScreen.selectFilter("Оплачено"),
+            TicketScreen.selectOrder("-0001"),
+            TicketScreen.clickControlButton("Печать чека"),
+            {
+                content: "the fiscal block, in Russian",
+                trigger: ".pos-receipt .o_fiscal_done:contains('КАССОВЫЙ ЧЕК')",
+                isCheck: true,
+            },
+            {
+                content: "shows the register's fiscal time",
+                trigger: `.pos-receipt .o_fiscal_datetime:contains("${expected}")`,
+                isCheck: true,
+            },
+            {
+                content: "and the receipt's footer shows the same time",
+                trigger: `.pos-receipt #order-date:contains("${expected}")`,
+                isCheck: true,
+            },
+        ].flat();
+    },
+});

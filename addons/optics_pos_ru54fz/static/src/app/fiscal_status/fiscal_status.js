@@ -23,7 +23,7 @@ export class FiscalStatus extends Component {
     setup() {
         this.pos = usePos();
         this.orm = useService("orm");
-        this.state = useState({ level: "unknown", depth: 0, oldest_age: 0, failed: 0, shift_warning: false });
+        this.state = useState({ level: "unknown", waiting: 0, oldest_age: 0, failed: 0, shift_warning: false });
         onMounted(() => {
             this.refresh();
             this.timer = setInterval(() => this.refresh(), FISCAL_STATUS_REFRESH_MS);
@@ -48,9 +48,9 @@ export class FiscalStatus extends Component {
         if (this.state.level === "unknown") {
             return _t("Fiscal status unknown (no connection to the server)");
         }
-        if (this.state.depth) {
-            parts.push(_t("%s receipts waiting, oldest %s", this.state.depth, formatFiscalAge(this.state.oldest_age)));
-        } else {
+        if (this.state.waiting) {
+            parts.push(_t("%s receipts waiting, oldest %s", this.state.waiting, formatFiscalAge(this.state.oldest_age)));
+        } else if (!this.state.failed) {
             parts.push(_t("All fiscal receipts sent"));
         }
         if (this.state.failed) {
