@@ -12,6 +12,7 @@ from fiscal_connector.qr import qr_png
 from fiscal_connector.receipt import (
     Receipt,
     build_fiscal_result,
+    calculated_rate,
     price_lines,
     receipt_qr,
     validate,
@@ -57,6 +58,13 @@ def with_item(index=0, **changes):
     data = receipt()
     data["items"][index].update(changes)
     return data
+
+
+def advance_or_not(rate, method):
+    """An item's rate and method as a valid receipt has them: advances at calculated rates."""
+    if method in ("full_prepayment", "prepayment", "advance"):
+        rate = calculated_rate(rate)
+    return {"vat": rate, "payment_method": method}
 
 
 def half_up(value):
@@ -127,6 +135,22 @@ def test_correction_receipts_need_and_keep_their_basis(operation):
 def test_vat_of_every_rate_in_the_table(rate, line_sum, expected):
     result = vat_amount(rate, Decimal(line_sum))
     assert result == (None if expected is None else Decimal(expected))
+
+
+@pytest.mark.parametrize(("rate", "twin"), [
+    ("vat22", "vat122"), ("vat10", "vat110"), ("vat5", "vat105"), ("vat7", "vat107"),
+    ("vat20", "vat120"), ("vat122", "vat122"), ("vat0", "vat0"), ("none", "none"),
+])
+def test_advances_carry_the_calculated_rate(rate, twin):
+    assert calculated_rate(rate) == twin
+    for method in ("full_prepayment", "prepayment", "advance"):
+        advance = with_item(0, payment_method=method, vat=rate)
+        if rate == twin:
+            validate(advance)
+        else:
+            with pytest.raises(ReceiptValidationError, match=f"calculated rate {twin}"):
+                validate(advance)
+    validate(with_item(0, payment_method="advance", vat=twin))
 
 
 def test_qr_string_and_fiscal_result():
@@ -332,9 +356,8 @@ def carts(draw):
         assume(line_sum <= Decimal("99999999.99"))
         lines.append({"name": draw(printable_texts),
                       "price": str(price), "quantity": str(quantity), "sum": str(line_sum),
-                      "vat": draw(st.sampled_from(RATES)),
-                      "payment_method": draw(st.sampled_from(
-                          ["full_payment", "full_prepayment", "advance", "credit"])),
+                      **advance_or_not(draw(st.sampled_from(RATES)), draw(st.sampled_from(
+                          ["full_payment", "full_prepayment", "advance", "credit"]))),
                       "payment_object": draw(st.sampled_from([1, 3, 4, 10])),
                       "measure": draw(st.sampled_from([0, 11, 22, 41, 255]))})
     total = sum(Decimal(line["sum"]) for line in lines)

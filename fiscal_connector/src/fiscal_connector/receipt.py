@@ -57,6 +57,21 @@ def vat_rates():
 OPERATIONS = tuple(_data("ffd12.json")["operations"])
 
 
+def calculated_rate(rate):
+    """The calculated twin of a VAT rate (vat22 -> vat122), which advances carry (tag 1199
+    with 1214 = 1, 2 or 3); a rate without one (vat0, none) is its own."""
+    rates = vat_rates()
+    spec = rates[rate]
+    if spec["calculated"] or spec["numerator"] is None:
+        return rate
+    return next(
+        (code for code, other in rates.items() if other["calculated"]
+         and (other["numerator"], other["denominator"])
+         == (spec["numerator"], spec["denominator"])),
+        rate,
+    )
+
+
 def round_kopeck(value):
     return value.quantize(KOPECK, rounding=ROUND_HALF_UP)
 
@@ -348,6 +363,9 @@ class Item:
         vat = _code(data["vat"], f"{path}.vat", list(vat_rates()))
         method = _code(data["payment_method"], f"{path}.payment_method",
                        list(codes["payment_methods"]))
+        if method in codes["advance_payment_methods"] and calculated_rate(vat) != vat:
+            _fail(f"{path}.vat", f"an advance ({method}) carries the calculated rate "
+                                 f"{calculated_rate(vat)}, not {vat}")
         subject = int(_code(data.get("payment_object", 1), f"{path}.payment_object",
                             list(codes["payment_objects"])))
         measure = int(_code(data.get("measure", 0), f"{path}.measure", list(codes["measures"])))
