@@ -87,7 +87,7 @@ class FiscalDevice(models.Model):
         _tz_get,
         "Time Zone",
         required=True,
-        default=lambda self: self.env.company.partner_id.tz or self.env.user.tz or "UTC",
+        default=lambda self: self.env.company.partner_id.tz or "Europe/Moscow",
         help="The zone of the register's clock: receipts show their fiscal time in it, as "
         "the register prints it and its QR code carries it.",
     )
@@ -271,7 +271,9 @@ class FiscalDevice(models.Model):
             device.unknown_count = counts["unknown"] or 0
             device.failed_count = counts["failed"]
             device.dead_count = counts["dead"] or 0
-            device.oldest_pending_age = self._format_age(counts["oldest_age"])
+            device.oldest_pending_age = (
+                self._format_age(counts["oldest_age"]) if counts["waiting"] else ""
+            )
             device.breaker_state = status.get("breaker") or False
             success = status.get("last_success")  # epoch seconds in the outbox
             device.last_success = (
@@ -326,8 +328,6 @@ class FiscalDevice(models.Model):
 
     @api.model
     def _format_age(self, seconds):
-        if not seconds:
-            return ""
         minutes, secs = divmod(int(seconds), 60)
         hours, minutes = divmod(minutes, 60)
         return f"{hours}:{minutes:02d}:{secs:02d}"

@@ -26,10 +26,22 @@ class MrpProduction(models.Model):
             job.fiscal_deposit_total = float(job._fiscal_deposits())
 
     def _fiscal_deposits(self, besides=None):
-        """Deposits paid towards the job, exact (Decimal): those of its paid POS orders,
-        other than the orders `besides`."""
+        """Deposits received towards the job, exact (Decimal), other than the orders `besides`.
+
+        Only money received counts: a deposit order once its receipt is fiscalized (or sold
+        on a till without a register), less every set-off and every refund of a deposit
+        (linked to the job too), whatever their receipts' state.
+        """
         self.ensure_one()
-        paid = self.fiscal_pos_order_ids.filtered(lambda o: o.state in ("paid", "done", "invoiced"))
+        paid = self.sudo().fiscal_pos_order_ids.filtered(
+            lambda o: o.state in ("paid", "done", "invoiced")
+        )
         if besides:
             paid -= besides
-        return sum(map(_money, paid.mapped("fiscal_deposit_amount")), Decimal(0))
+        total = Decimal(0)
+        for order in paid:
+            amount = _money(order.fiscal_deposit_amount)
+            received = order.fiscal_state == "fiscalized" or not order.fiscal_key
+            if amount < 0 or received:
+                total += amount
+        return total

@@ -11,7 +11,7 @@ import pytz
 from fiscal_connector.connector import check_receipt
 from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
 from fiscal_connector.qr import qr_png
-from fiscal_connector.receipt import format_money, format_quantity, price_lines
+from fiscal_connector.receipt import calculated_rate, format_money, format_quantity, price_lines
 from stdnum.ru import inn as ru_inn
 
 from odoo import _, api, fields, models
@@ -141,9 +141,37 @@ class PosOrder(models.Model):
     @api.model
     def _order_fields(self, ui_order):
         values = super()._order_fields(ui_order)
-        if ui_order.get("optics_job_id"):
-            values["optics_job_id"] = ui_order["optics_job_id"]
+        job_id = self.env["mrp.production"].sudo().browse(ui_order.get("optics_job_id")).exists().id
+        if not job_id:
+            # A refund of a deposit belongs to the deposit's job: it reduces what is set off.
+            refunded_ids = [
+                line[2]["refunded_orderline_id"]
+                for line in values.get("lines") or []
+                if line[2].get("refunded_orderline_id")
+            ]
+            refunded = self.env["pos.order.line"].sudo().browse(refunded_ids)
+            job_id = refunded.order_id.optics_job_id[:1].id
+        if job_id:
+            values["optics_job_id"] = job_id
         return values
+
+    def _fiscal_check_job(self):
+        """The job a till sent is its customer's, in the order's company (a refund keeps
+        the job of the deposit it returns)."""
+        job = self.sudo().optics_job_id
+        if not job or self.lines.refunded_orderline_id:
+            return
+        customer = self.partner_id.commercial_partner_id
+        if job.optics_partner_id.commercial_partner_id != customer or (
+            job.company_id != self.company_id
+        ):
+            raise UserError(
+                _(
+                    "The glasses job %(job)s is not a job of this customer in this company: "
+                    "choose the customer's own job.",
+                    job=job.name,
+                )
+            )
 
     @api.model
     def create_from_ui(self, orders, draft=False):
@@ -178,6 +206,7 @@ class PosOrder(models.Model):
         whose deposits a set-off draws on, and the rule must not depend on who sells.
         """
         for order in self.sudo():
+            order._fiscal_check_job()
             device = order.config_id.fiscal_device_id
             if order.fiscal_key or order.fiscal_state or not device or not order.lines:
                 continue
@@ -347,9 +376,11 @@ class PosOrder(models.Model):
                 )
             if not quantity:
                 continue
+            vat = vat_mappings._vat_code_for_taxes(line.tax_ids_after_fiscal_position)
             common = {
                 "name": (line.full_product_name or line.product_id.display_name)[:128],
-                "vat": vat_mappings._vat_code_for_taxes(line.tax_ids_after_fiscal_position),
+                # An advance carries the calculated twin of its rate (22/122): the core's table.
+                "vat": calculated_rate(vat) if is_deposit else vat,
                 "payment_method": "advance" if is_deposit else "full_payment",
                 "payment_object": PAYMENT_OBJECT_CODES[
                     "payment" if is_deposit else line.product_id.fiscal_payment_object or "goods"
@@ -369,8 +400,16 @@ class PosOrder(models.Model):
 
     def _fiscal_check_setoff(self, setoff):
         job = self.optics_job_id
-        if not setoff or not job:
+        if not setoff:
             return
+        if not job:
+            raise UserError(
+                _(
+                    "Order %s sets off a deposit but names no glasses job: choose the job "
+                    "whose deposit it sets off.",
+                    self.name,
+                )
+            )
         available = job._fiscal_deposits(besides=self)
         if setoff > available:
             raise UserError(
@@ -711,14 +750,15 @@ class PosOrder(models.Model):
     @api.model
     def optics_jobs_for_ui(self, partner_id):
         """Open glasses jobs of a customer, with the deposits still to set off (for the till)."""
-        jobs = (
-            self.env["mrp.production"]
-            .sudo()
-            .search(
-                [("optics_partner_id", "=", partner_id), ("state", "not in", ("cancel",))],
-                order="id desc",
-                limit=20,
-            )
+        # With the cashier's rights: the jobs of the companies the till works for.
+        jobs = self.env["mrp.production"].search(
+            [
+                ("optics_partner_id", "=", partner_id),
+                ("state", "not in", ("cancel",)),
+                ("company_id", "in", self.env.companies.ids),
+            ],
+            order="id desc",
+            limit=20,
         )
         jobs = jobs.filtered(
             lambda job: job.optics_stage != "delivered" or job.fiscal_deposit_total

@@ -1,4 +1,5 @@
 import json
+from datetime import datetime, timezone
 
 from fiscal_connector.emulators.atol_online import PUBLIC_TEST_ACCOUNT
 
@@ -60,6 +61,31 @@ class TestFiscalAtolOnline(FiscalPosCase):
         document = self.emulator.app.register.find(key=order.fiscal_key)
         body = json.loads(document["body"])
         self.assertEqual(body["receipt"]["client"]["phone"], "+79123456789")
+
+    def test_advance_vat_sum_and_register_time(self):
+        zone = "Asia/Yekaterinburg"  # the cloud register's wall clock, UTC+5
+        self.device.tz = zone
+        self.start_fiscal_emulator("atol_online", tz=zone)
+        deposit_line = {"product": self.deposit_product, "quantity": 1}
+        data = self.ui_order(
+            [deposit_line], customer=self.customer, payments=[(self.bank_pm1, 0.0)]
+        )
+        data["data"]["lines"][0][2].update(
+            price_unit=5000.0, price_subtotal=4098.36, price_subtotal_incl=5000.0
+        )
+        data["data"].update(amount_total=5000.0, amount_paid=5000.0, amount_tax=901.64)
+        data["data"]["statement_ids"][0][2]["amount"] = 5000.0
+        (order,) = self.sell(data)
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        body = json.loads(self.emulator.app.register.find(key=order.fiscal_key)["body"])
+        (item,) = body["receipt"]["items"]
+        self.assertEqual(item["payment_method"], "advance")
+        self.assertEqual(item["vat"], {"type": "vat122", "sum": 901.64})  # 5000 x 22 / 122
+        # receipt_datetime is the register's wall clock: stored as UTC through its zone.
+        stored = json.loads(self.emulator.app.register.find(key=order.fiscal_key)["result"])
+        wall = datetime.fromisoformat(stored["datetime"])
+        self.assertEqual(order.fiscal_datetime, wall.astimezone(timezone.utc).replace(tzinfo=None))
 
     def test_wrong_password_fails_clearly(self):
         self.device.password = "wrong"

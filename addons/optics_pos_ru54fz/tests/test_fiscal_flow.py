@@ -258,26 +258,55 @@ class TestFiscalFlow(FiscalPosCase):
         pickup_data = self.ui_order(
             [(self.frame, 1), {"product": self.deposit_product, "quantity": -1}],
             payments=[(self.bank_pm1, 7000.0)],
+            customer=self.customer,
         )
         setoff = pickup_data["data"]["lines"][1][2]
         setoff.update(price_unit=5000.0, price_subtotal=-4098.36, price_subtotal_incl=-5000.0)
         pickup_data["data"].update(amount_total=7000.0, amount_paid=7000.0, optics_job_id=job.id)
         return pickup_data
 
+    def sell_deposit(self, job, amount=5000.0):
+        """A deposit of `amount` (22 % VAT) taken for the job, paid in cash."""
+        data = self.ui_order(
+            [{"product": self.deposit_product, "quantity": 1}],
+            payments=[(self.cash_pm1, 0.0)],
+            customer=self.customer,
+        )
+        untaxed = round(amount / 1.22, 2)
+        data["data"]["lines"][0][2].update(
+            price_unit=amount, price_subtotal=untaxed, price_subtotal_incl=amount
+        )
+        data["data"].update(
+            amount_total=amount,
+            amount_paid=amount,
+            amount_tax=round(amount - untaxed, 2),
+            optics_job_id=job.id,
+        )
+        data["data"]["statement_ids"][0][2]["amount"] = amount
+        (deposit,) = self.sell(data)
+        return deposit
+
+    def glasses_job(self, **values):
+        return self.env["mrp.production"].create(
+            {
+                "product_id": self.frame.id,
+                "product_qty": 1,
+                "optics_partner_id": self.customer.id,
+                **values,
+            }
+        )
+
     def test_deposit_then_settlement_with_set_off(self):
-        job = self.env["mrp.production"].create(
-            {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
-        )
-        deposit_line = {"product": self.deposit_product, "quantity": 1}
-        deposit_data = self.ui_order([deposit_line], payments=[(self.cash_pm1, 0.0)])
-        line = deposit_data["data"]["lines"][0][2]
-        line.update(price_unit=5000.0, price_subtotal=4098.36, price_subtotal_incl=5000.0)
-        deposit_data["data"].update(
-            amount_total=5000.0, amount_paid=5000.0, amount_tax=901.64, optics_job_id=job.id
-        )
-        deposit_data["data"]["statement_ids"][0][2]["amount"] = 5000.0
-        (deposit,) = self.sell(deposit_data)
+        job = self.glasses_job()
+        deposit = self.sell_deposit(job)
         self.assertEqual(deposit.optics_job_id, job)
+        # Money counts once received: the deposit's receipt is not fiscalized yet.
+        jobs = self.env["pos.order"].optics_jobs_for_ui(self.customer.id)
+        self.assertEqual(jobs, [{"id": job.id, "name": job.name, "deposit": 0.0}])
+        with self.assertRaises(UserError):
+            self.sell(self.pickup_with_set_off(job))
+        self.run_fiscal_cron()
+        self.assertEqual(deposit.fiscal_state, "fiscalized")
         # What the till's Glasses Job button offers: the customer's job and its deposit.
         jobs = self.env["pos.order"].optics_jobs_for_ui(self.customer.id)
         self.assertEqual(jobs, [{"id": job.id, "name": job.name, "deposit": 5000.0}])
@@ -300,16 +329,64 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual((deposit | pickup).mapped("fiscal_state"), ["fiscalized", "fiscalized"])
         _document, task = self.sent_task(pickup)
         self.assertEqual({p["type"] for p in task["payments"]}, {"electronically", "prepaid"})
+        # The advance at the calculated rate of its 22 % tax, the settlement at the ordinary.
+        _document, advance = self.sent_task(deposit)
+        self.assertEqual(
+            [(i["paymentMethod"], i["tax"]["type"]) for i in advance["items"]],
+            [("advance", "vat122")],
+        )
+        self.assertEqual([i["tax"]["type"] for i in task["items"]], ["vat22"])
 
     def test_set_off_beyond_the_jobs_deposits_is_refused(self):
-        job = self.env["mrp.production"].create(
-            {"product_id": self.frame.id, "product_qty": 1, "optics_partner_id": self.customer.id}
-        )
+        job = self.glasses_job()
         orders = self.env["pos.order"].search([])
         with self.assertRaises(UserError) as refused:
             self.sell(self.pickup_with_set_off(job))  # no deposit was paid on it
         self.assertRegex(str(refused.exception), r"has only [^ ]*0\.00[^ ]* of deposits")
         self.assertEqual(self.env["pos.order"].search([]), orders)
+
+    def test_refund_of_a_deposit_reduces_the_job(self):
+        job = self.glasses_job()
+        deposit = self.sell_deposit(job)
+        self.run_fiscal_cron()
+        self.assertEqual(job._fiscal_deposits(), 5000)
+        refund_data = self.ui_order(
+            [{"product": self.deposit_product, "quantity": -1}],
+            payments=[(self.cash_pm1, -5000.0)],
+            customer=self.customer,
+        )
+        line = refund_data["data"]["lines"][0][2]
+        line.update(
+            price_unit=5000.0,
+            price_subtotal=-4098.36,
+            price_subtotal_incl=-5000.0,
+            refunded_orderline_id=deposit.lines.id,
+        )
+        refund_data["data"].update(amount_total=-5000.0, amount_paid=-5000.0, amount_tax=-901.64)
+        (refund,) = self.sell(refund_data)
+        self.assertEqual(refund.optics_job_id, job, "the refund is linked to the deposit's job")
+        self.assertEqual(job._fiscal_deposits(), 0)
+        with self.assertRaises(UserError):
+            self.sell(self.pickup_with_set_off(job))
+
+    def test_job_of_another_customer_or_company_is_refused(self):
+        stranger = self.env["res.partner"].create({"name": "Someone else"})
+        foreign = self.glasses_job(optics_partner_id=stranger.id)
+        orders = self.env["pos.order"].search([])
+        data = self.ui_order([(self.frame, 1)], customer=self.customer)
+        data["data"]["optics_job_id"] = foreign.id
+        with self.assertRaises(UserError) as refused:
+            self.sell(data)
+        self.assertIn("not a job of this customer", str(refused.exception))
+        self.assertEqual(self.env["pos.order"].search([]), orders)
+
+        other_company = self.env["res.company"].create({"name": "Other optics chain"})
+        elsewhere = self.glasses_job(company_id=other_company.id)
+        own = self.glasses_job()
+        cashier = new_test_user(self.env, "till_cashier", groups="point_of_sale.group_pos_user")
+        jobs = self.env["pos.order"].with_user(cashier).optics_jobs_for_ui(self.customer.id)
+        self.assertIn(own.id, [job["id"] for job in jobs])
+        self.assertNotIn(elsewhere.id, [job["id"] for job in jobs])
 
     def test_split_line_when_discount_leaves_fractions_of_kopeck(self):
         (order,) = self.sell(self.ui_order([(self.lens, 3, 3.3)]))

@@ -1,7 +1,9 @@
 import json
+import uuid
 
 import pytz
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
@@ -70,6 +72,56 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         session = self.main_pos_config.current_session_id
         self.assertFalse(self.env["pos.order"].search([("session_id", "=", session.id)]))
 
+    def pickup_payload(self, job, frame, deposit):
+        """A pick-up as the till sends it: the frame, the deposit set off, 7,000 by bank."""
+        session = self.main_pos_config.current_session_id
+        bank = session.payment_method_ids.filtered(lambda method: method.name == "Bank")[:1]
+        now = fields.Datetime.to_string(fields.Datetime.now())
+        uid = "00099-001-0002"
+        lines = [
+            (
+                0,
+                0,
+                {
+                    "product_id": product.id,
+                    "qty": qty,
+                    "price_unit": price,
+                    "discount": 0,
+                    "price_subtotal": price * qty,
+                    "price_subtotal_incl": price * qty,
+                    "tax_ids": [(6, 0, [])],
+                    "full_product_name": product.name,
+                    "pack_lot_ids": [],
+                },
+            )
+            for product, price, qty in ((frame, 12000.0, 1), (deposit, 5000.0, -1))
+        ]
+        return {
+            "id": uid,
+            "to_invoice": False,
+            "data": {
+                "name": f"Order {uid}",
+                "uid": uid,
+                "access_token": str(uuid.uuid4()),
+                "amount_paid": 7000.0,
+                "amount_total": 7000.0,
+                "amount_tax": 0.0,
+                "amount_return": 0.0,
+                "lines": lines,
+                "statement_ids": [
+                    (0, 0, {"amount": 7000.0, "name": now, "payment_method_id": bank.id})
+                ],
+                "pos_session_id": session.id,
+                "pricelist_id": self.main_pos_config.pricelist_id.id,
+                "partner_id": job.optics_partner_id.id,
+                "user_id": self.pos_user.id,
+                "sequence_number": 2,
+                "date_order": now,
+                "fiscal_position_id": False,
+                "optics_job_id": job.id,
+            },
+        }
+
     def test_glasses_job_deposit_and_pickup(self):
         self.start_fiscal_emulator()
         partner = self.env["res.partner"].create(
@@ -99,8 +151,19 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         job.name = "Frame for job MO"
         self.main_pos_config.with_user(self.pos_user).open_ui()
         url = f"/pos/ui?config_id={self.main_pos_config.id}"
-        self.start_tour(url, "OpticsGlassesJobTour", login="pos_user")
+        self.start_tour(url, "OpticsGlassesDepositTour", login="pos_user")
+        self.env.invalidate_all()
+        (deposit_order,) = job.fiscal_pos_order_ids
+        self.assertEqual(job.fiscal_deposit_total, 0.0, "not received until fiscalized")
+        self.run_fiscal_cron()
+        self.assertEqual(deposit_order.fiscal_state, "fiscalized", deposit_order.fiscal_error)
+        self.assertEqual(job.fiscal_deposit_total, 5000.0)
+        self.start_tour(url, "OpticsGlassesPickupTour", login="pos_user")
+        self.env.invalidate_all()
+        self.assertEqual(job.fiscal_pos_order_ids, deposit_order, "the refused pick-up unpaid")
 
+        # The pick-up as the till sends it: 7,000 paid now and the 5,000 deposit set off.
+        self.env["pos.order"].create_from_ui([self.pickup_payload(job, frame, deposit)])
         orders = job.fiscal_pos_order_ids.sorted("id")
         self.assertEqual(len(orders), 2)
         deposit_order, pickup = orders

@@ -37,6 +37,14 @@ patch(Order.prototype, {
             return amount < 0 || line.get_quantity() * sign < 0;
         });
     },
+    // The deposit this order sets off: its negative lines of the deposit product.
+    fiscalSetOff() {
+        const depositProduct = this.pos.config.fiscal_deposit_product_id;
+        const depositId = depositProduct && depositProduct[0];
+        return -this.get_orderlines()
+            .filter((line) => line.get_product().id === depositId && line.get_price_with_tax() < 0)
+            .reduce((total, line) => total + line.get_price_with_tax(), 0);
+    },
     // The server's rule (pos.order._fiscal_client): an e-mail, else a phone of 10+ digits.
     fiscalBuyerContact() {
         const partner = this.get_partner();

@@ -9,6 +9,34 @@ import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment
 // and returns, or a cloud register's sale without the buyer's contact, could only
 // end as a failed fiscal receipt (the server refuses both in create_from_ui too).
 patch(PaymentScreen.prototype, {
+    // The deposit a pick-up sets off is at most what the job has received (the server's
+    // rule, _fiscal_check_setoff): asked of the server, which alone knows the receipts.
+    async fiscalSetOffIsCovered() {
+        const order = this.currentOrder;
+        const setOff = order.fiscalSetOff();
+        if (!order.optics_job_id || !setOff) {
+            return true;
+        }
+        const jobs = await this.orm.call("pos.order", "optics_jobs_for_ui", [
+            order.get_partner().id,
+        ]);
+        const job = jobs.find((candidate) => candidate.id === order.optics_job_id);
+        const deposit = job ? job.deposit : 0;
+        if (this.env.utils.roundCurrency(setOff - deposit) <= 0) {
+            return true;
+        }
+        await this.popup.add(ErrorPopup, {
+            title: _t("The set-off exceeds the job's deposits"),
+            body: _t(
+                "This order sets off %s, but the glasses job %s has received %s of deposits. Lower the set-off line to the deposits received.",
+                this.env.utils.formatCurrency(setOff),
+                order.optics_job_name || "",
+                this.env.utils.formatCurrency(deposit)
+            ),
+        });
+        return false;
+    },
+
     async _isOrderValid(isForceValidate) {
         if (this.pos.config.fiscal_device_id && this.currentOrder.fiscalMixesSalesAndReturns()) {
             await this.popup.add(ErrorPopup, {
@@ -26,6 +54,9 @@ patch(PaymentScreen.prototype, {
                     "This cash register is a cloud register: it sends the receipt to the buyer electronically. Choose the customer and enter their e-mail or phone before payment."
                 ),
             });
+            return false;
+        }
+        if (!(await this.fiscalSetOffIsCovered())) {
             return false;
         }
         return super._isOrderValid(...arguments);

@@ -72,8 +72,8 @@ function pickGlassesJob() {
     ];
 }
 
-// A deposit on a glasses job, then the pick-up that sets it off.
-registry.category("web_tour.tours").add("OpticsGlassesJobTour", {
+// A deposit on a glasses job.
+registry.category("web_tour.tours").add("OpticsGlassesDepositTour", {
     test: true,
     url: "/pos/ui",
     steps: () =>
@@ -89,7 +89,18 @@ registry.category("web_tour.tours").add("OpticsGlassesJobTour", {
             PaymentScreen.clickValidate(),
             ReceiptScreen.receiptIsThere(),
             ReceiptScreen.clickNextOrder(),
+        ].flat(),
+});
 
+// Once the deposit's receipt is fiscalized, the pick-up sets it off; a set-off above the
+// deposits received (here the job picked twice: 10,000 against 5,000) is stopped at the
+// payment screen, before the order is paid.
+registry.category("web_tour.tours").add("OpticsGlassesPickupTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            ProductScreen.clickHomeCategory(),
             ProductScreen.clickPartnerButton(),
             ProductScreen.clickCustomer("Glasses Customer"),
             ProductScreen.addOrderline("Frame for job", "1"),
@@ -99,10 +110,21 @@ registry.category("web_tour.tours").add("OpticsGlassesJobTour", {
                 trigger: ".order-container .orderline:has(.product-name:contains('Glasses deposit')):has(em.qty:contains('-1'))",
                 isCheck: true,
             },
+            pickGlassesJob(),
             ProductScreen.clickPayButton(),
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
-            ReceiptScreen.receiptIsThere(),
+            {
+                content: "a set-off of 10,000 against 5,000 received is refused",
+                trigger: ".popup-error:contains('exceeds the job')",
+                isCheck: true,
+            },
+            ErrorPopup.clickConfirm(),
+            {
+                content: "the order stays on the payment screen, unpaid",
+                trigger: ".payment-screen",
+                isCheck: true,
+            },
         ].flat(),
 });
 
