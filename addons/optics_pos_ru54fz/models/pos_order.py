@@ -434,6 +434,17 @@ class PosOrder(models.Model):
             {"type": kind, "sum": str(total)} for kind, total in sorted(by_type.items()) if total
         ]
 
+    @api.model
+    def _fiscal_settlement(self, payments):
+        """Tag 1214 of the goods: paid in full, or on the customer's account (credit
+        transfer, 6) or partly so (partial payment and credit, 5)."""
+        credit_code = FISCAL_PAYMENT_CODES["credit"]
+        credit = sum((Decimal(p["sum"]) for p in payments if p["type"] == credit_code), Decimal(0))
+        if not credit:
+            return "full_payment"
+        total = sum((Decimal(p["sum"]) for p in payments), Decimal(0))
+        return "credit" if credit == total else "partial_payment"
+
     def _fiscal_receipt(self):
         """The order's FFD 1.2 receipt as the core's canonical dict, rebuilt identically."""
         self.ensure_one()
@@ -445,6 +456,11 @@ class PosOrder(models.Model):
         if not items:
             raise UserError(_("Order %s has no line to put on a fiscal receipt.", self.name))
         self._fiscal_check_setoff(setoff)
+        payments = self._fiscal_payments(sign, setoff)
+        settlement = self._fiscal_settlement(payments)
+        for item in items:
+            if item["payment_method"] == "full_payment":
+                item["payment_method"] = settlement
         receipt = {
             "operation": operation,
             "timestamp": self._fiscal_timestamp(),
@@ -457,7 +473,7 @@ class PosOrder(models.Model):
             },
             "cashier": self._fiscal_cashier(),
             "items": items,
-            "payments": self._fiscal_payments(sign, setoff),
+            "payments": payments,
             "total": str(sum((Decimal(item["sum"]) for item in items), Decimal(0))),
         }
         client = self._fiscal_client()

@@ -345,6 +345,33 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertRegex(str(refused.exception), r"has only [^ ]*0\.00[^ ]* of deposits")
         self.assertEqual(self.env["pos.order"].search([]), orders)
 
+    def test_sale_on_the_customers_account(self):
+        # Nothing paid now: a credit transfer (1214 = 6), paid "in credit" (1216).
+        (on_account,) = self.sell(
+            self.ui_order(
+                [(self.lens, 1)], customer=self.customer, payments=[(self.pay_later_pm, 4500.0)]
+            )
+        )
+        # Part paid now: partial payment and credit (1214 = 5).
+        (partly,) = self.sell(
+            self.ui_order(
+                [(self.frame, 1)],
+                customer=self.customer,
+                payments=[(self.cash_pm1, 2000.0), (self.pay_later_pm, 10000.0)],
+            )
+        )
+        self.run_fiscal_cron()
+        self.assertEqual((on_account | partly).mapped("fiscal_state"), ["fiscalized"] * 2)
+        _document, task = self.sent_task(on_account)
+        self.assertEqual([i["paymentMethod"] for i in task["items"]], ["credit"])
+        self.assertEqual(task["payments"], [{"type": "credit", "sum": 4500.0}])
+        _document, task = self.sent_task(partly)
+        self.assertEqual([i["paymentMethod"] for i in task["items"]], ["partialPayment"])
+        self.assertEqual(
+            sorted((p["type"], p["sum"]) for p in task["payments"]),
+            [("cash", 2000.0), ("credit", 10000.0)],
+        )
+
     def test_refund_of_a_deposit_reduces_the_job(self):
         job = self.glasses_job()
         deposit = self.sell_deposit(job)
