@@ -1,6 +1,7 @@
 """The one facade the Odoo module (and the command line) use."""
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -37,15 +38,18 @@ def _check_key(value, what):
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _checking_backend(device):
+    """A backend used for its checks only (they call nothing): one per device settings,
+    kept, as a till checks every sale before it is paid."""
+    return BACKENDS[device.backend].from_config(device)
+
+
 def check_receipt(device, receipt_dict, now=None):
     """The Receipt that `device` (a DeviceConfig) would take, or the FiscalError that
     enqueue would refuse it with: for callers that must refuse before a sale is paid."""
     receipt = Receipt.from_dict(receipt_dict, now=now)
-    backend = BACKENDS[device.backend].from_config(device)
-    try:
-        backend.check(receipt)
-    finally:
-        backend.close()
+    _checking_backend(device).check(receipt)
     return receipt
 
 
