@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
@@ -62,7 +62,27 @@ class FiscalVatMapping(models.Model):
 
     @api.model
     def _for_company(self, company):
-        return self.search(["|", ("company_id", "=", False), ("company_id", "=", company.id)])
+        return self.browse(self._ids_for_company(company.id))
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _ids_for_company(self, company_id):
+        # Read for every sale at the till: cached, cleared whenever a mapping changes.
+        domain = ["|", ("company_id", "=", False), ("company_id", "=", company_id)]
+        return tuple(self.sudo().search(domain).ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _vat_code_for_taxes(self, taxes):
         """VAT code of one receipt line's taxes among these mappings; ValidationError when
