@@ -25,3 +25,6 @@ else
         || psql -h 127.0.0.1 -U postgres -qc "CREATE ROLE odoo LOGIN CREATEDB"
 fi
 OUR_MODULES="optics_core,optics_pos_ru54fz,ru_accounting_extras,connector_b"
+# Odoo's own POS discounts and rewards, beside ours in the test database: the fiscal
+# receipts must be right with them installed (their own tests are not run).
+TEST_ALSO_MODULES="pos_discount,pos_loyalty"

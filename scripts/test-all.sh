@@ -77,10 +77,10 @@ else
     data_dir=$(mktemp -d)
     port=${ODOO_TEST_PORT:-18069}
     tags=$(echo "$OUR_MODULES" | sed 's/\([a-z0-9_]*\)/\/\1/g')
-    echo "installing $OUR_MODULES into fresh database $db (log: $log)"
+    echo "installing $OUR_MODULES (and $TEST_ALSO_MODULES) into fresh database $db (log: $log)"
     "${ODOO_CMD[@]}" -c odoo.conf --addons-path="$ODOO_ADDONS" -d "$db" --db-filter="^$db\$" \
         --data-dir="$data_dir" --workers=0 --max-cron-threads=0 --http-port="$port" \
-        -i "$OUR_MODULES" --test-enable --test-tags="$tags" --stop-after-init \
+        -i "$OUR_MODULES,$TEST_ALSO_MODULES" --test-enable --test-tags="$tags" --stop-after-init \
         --log-level=test > "$log" 2>&1
     rc=$?
     # Any error, traceback, failed test or warning not on the allowlist fails the run,

@@ -11,7 +11,13 @@ import pytz
 from fiscal_connector.connector import check_receipt
 from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
 from fiscal_connector.qr import qr_png
-from fiscal_connector.receipt import calculated_rate, format_money, format_quantity, price_lines
+from fiscal_connector.receipt import (
+    calculated_rate,
+    format_money,
+    format_quantity,
+    price_lines,
+    spread_adjustments,
+)
 from stdnum.ru import inn as ru_inn
 
 from odoo import _, api, fields, models
@@ -125,7 +131,7 @@ class PosOrder(models.Model):
     def create(self, vals_list):
         # A sale at the till logs no creation message and subscribes no one: the thread is
         # for what happens to the receipt later, and the till's speed stays that of plain POS.
-        quiet = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        quiet = self.with_context(tracking_disable=True)
         return super(PosOrder, quiet).create(vals_list).with_env(self.env)
 
     @api.depends("lines.price_subtotal_incl", "config_id.fiscal_deposit_product_id")
@@ -352,20 +358,41 @@ class PosOrder(models.Model):
 
     def _fiscal_measure(self, line):
         # Tag 2108: pieces for the Units category, "other" for anything else.
-        unit_category = self.env.ref("uom.product_uom_categ_unit")
-        return 0 if line.product_uom_id.category_id == unit_category else 255
+        unit_category_id = self.env["ir.model.data"]._xmlid_to_res_id("uom.product_uom_categ_unit")
+        return 0 if line.product_uom_id.category_id.id == unit_category_id else 255
+
+    def _fiscal_is_adjustment(self, line):
+        """A discount the till put on the whole order (pos_discount), or a loyalty, coupon
+        or gift card reward (pos_loyalty): spread over the goods, not a return."""
+        config = self.config_id
+        order_discount = "discount_product_id" in config._fields and config.discount_product_id
+        reward = "is_reward_line" in line._fields and line.is_reward_line
+        return bool(reward or (order_discount and line.product_id == order_discount))
 
     def _fiscal_items(self, sign):
-        """Receipt items and the deposit set off by this order (Decimal, positive)."""
+        """Receipt items and the deposit set off by this order (Decimal, positive).
+
+        A receipt has positive items only: order discounts, rewards and cash rounding are
+        spread over the goods per VAT rate (the core's spread_adjustments), so that every
+        item's price x quantity = sum and the items add up to what was paid.
+        """
         deposit_product = self.config_id.fiscal_deposit_product_id
         vat_mappings = self.env["fiscal.vat.mapping"]._for_company(self.company_id)
-        items, setoff = [], Decimal(0)
+        goods, adjustments, setoff = [], [], Decimal(0)
         for line in self.lines:
             amount = _money(line.price_subtotal_incl) * sign
             quantity = Decimal(repr(line.qty)).quantize(QTY_STEP) * sign
             is_deposit = bool(deposit_product) and line.product_id == deposit_product
             if is_deposit and amount < 0:
                 setoff -= amount
+                continue
+            # Without a fiscal position the mapped taxes are the line's own: not computed again
+            # for every sale the till checks.
+            taxes = line.tax_ids_after_fiscal_position if self.fiscal_position_id else line.tax_ids
+            if amount < 0 and self._fiscal_is_adjustment(line):
+                # A reward without tax reaches the goods of any rate.
+                vat = vat_mappings._vat_code_for_taxes(taxes) if taxes else None
+                adjustments.append((amount, vat))
                 continue
             if amount < 0 or quantity < 0:
                 raise UserError(
@@ -374,9 +401,33 @@ class PosOrder(models.Model):
                         self.name,
                     )
                 )
-            if not quantity:
-                continue
-            vat = vat_mappings._vat_code_for_taxes(line.tax_ids_after_fiscal_position)
+            if quantity:
+                goods.append((line, amount, quantity, vat_mappings._vat_code_for_taxes(taxes)))
+        paid = sum((_money(p.amount) * sign for p in self.payment_ids), Decimal(0))
+        # Cash rounding: what was paid differs from the lines by the rounded kopecks.
+        rounding = paid + setoff - sum(g[1] for g in goods) - sum(a[0] for a in adjustments)
+        if rounding:
+            adjustments.append((rounding, None))
+        amounts = [g[1] for g in goods]
+        if adjustments:
+            targets = [i for i, g in enumerate(goods) if g[0].product_id != deposit_product]
+            try:
+                amounts = spread_adjustments(
+                    [(g[1], g[3]) for g in goods],
+                    [(amount, vat, targets) for amount, vat in adjustments],
+                )
+            except FiscalError as error:
+                raise UserError(
+                    _(
+                        "Order %(order)s: its discounts cannot be spread over its goods "
+                        "(%(reason)s).",
+                        order=self.name,
+                        reason=error,
+                    )
+                ) from error
+        items = []
+        for (line, _amount, quantity, vat), amount in zip(goods, amounts):
+            is_deposit = bool(deposit_product) and line.product_id == deposit_product
             common = {
                 "name": (line.full_product_name or line.product_id.display_name)[:128],
                 # An advance carries the calculated twin of its rate (22/122): the core's table.

@@ -345,6 +345,89 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertRegex(str(refused.exception), r"has only [^ ]*0\.00[^ ]* of deposits")
         self.assertEqual(self.env["pos.order"].search([]), orders)
 
+    def sale_with_adjustments(self, adjustments, paid):
+        """A frame (22 %) and a lens (10 %) with the till's negative lines `adjustments`
+        [(product, amount, taxes, extra line values)], paid `paid` by bank."""
+        data = self.ui_order(
+            [(self.frame, 1), (self.lens, 1)]
+            + [{"product": product, "quantity": 1} for product, *_rest in adjustments],
+            payments=[(self.bank_pm1, paid)],
+            customer=self.customer,
+        )
+        for line, (_product, amount, taxes, extra) in zip(data["data"]["lines"][2:], adjustments):
+            untaxed = amount / (1 + (taxes.amount / 100 if taxes else 0))
+            line[2].update(
+                price_unit=amount,
+                price_subtotal=round(untaxed, 2),
+                price_subtotal_incl=amount,
+                tax_ids=[(6, 0, taxes.ids)],
+                **extra,
+            )
+        data["data"].update(amount_total=paid, amount_paid=paid)
+        return data
+
+    def receipt_items_at_the_register(self, order):
+        _document, task = self.sent_task(order)
+        return [
+            (i["name"], i["price"], i["quantity"], i["amount"], i["tax"]["type"])
+            for i in task["items"]
+        ], task
+
+    def test_order_discount_is_spread_per_vat_rate(self):
+        if "discount_product_id" not in self.config._fields:
+            self.skipTest("pos_discount is not installed")
+        discount = self.env["product.product"].create(
+            {"name": "Order discount", "type": "service", "available_in_pos": True}
+        )
+        self.config.discount_product_id = discount
+        # pos_discount's 10 % on the order: one negative line per tax.
+        data = self.sale_with_adjustments(
+            [(discount, -1200.0, self.tax22, {}), (discount, -450.0, self.tax10, {})],
+            14850.0,
+        )
+        (order,) = self.sell(data)
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        items, task = self.receipt_items_at_the_register(order)
+        self.assertEqual(
+            items,
+            [
+                ("Frame Ray-Ban RB5154", 10800.0, 1.0, 10800.0, "vat22"),
+                ("Lens 1.6 AR", 4050.0, 1.0, 4050.0, "vat10"),
+            ],
+        )
+        self.assertEqual(task["total"], 14850.0)
+        self.assertEqual(sum(p["sum"] for p in task["payments"]), 14850.0)
+
+    def test_loyalty_reward_without_tax_reaches_every_rate(self):
+        if "is_reward_line" not in self.env["pos.order.line"]._fields:
+            self.skipTest("pos_loyalty is not installed")
+        reward = self.env["product.product"].create(
+            {
+                "name": "Loyalty reward",
+                "type": "service",
+                "available_in_pos": True,
+                "taxes_id": [(5, 0, 0)],
+            }
+        )
+        data = self.sale_with_adjustments(
+            [(reward, -500.0, self.env["account.tax"], {"is_reward_line": True})], 16000.0
+        )
+        (order,) = self.sell(data)
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        items, task = self.receipt_items_at_the_register(order)
+        # 500 shared in proportion to 12,000 and 4,500: 363.63 and 136.36, the odd kopeck
+        # taken from the largest line.
+        self.assertEqual(
+            items,
+            [
+                ("Frame Ray-Ban RB5154", 11636.36, 1.0, 11636.36, "vat22"),
+                ("Lens 1.6 AR", 4363.64, 1.0, 4363.64, "vat10"),
+            ],
+        )
+        self.assertEqual(task["total"], 16000.0)
+
     def test_sale_on_the_customers_account(self):
         # Nothing paid now: a credit transfer (1214 = 6), paid "in credit" (1216).
         (on_account,) = self.sell(

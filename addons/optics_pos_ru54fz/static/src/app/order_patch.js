@@ -24,7 +24,8 @@ patch(Order.prototype, {
         return json;
     },
     // The rule of the server's receipt builder: a fiscal receipt is a sale or a
-    // return, never both; only a set-off of the deposit product may go the other way.
+    // return, never both; only a set-off of the deposit product, an order discount or a
+    // reward may go the other way.
     fiscalMixesSalesAndReturns() {
         const depositProduct = this.pos.config.fiscal_deposit_product_id;
         const depositId = depositProduct && depositProduct[0];
@@ -34,8 +35,18 @@ patch(Order.prototype, {
             if (line.get_product().id === depositId && amount < 0) {
                 return false;
             }
+            if (amount < 0 && this.fiscalIsAdjustment(line)) {
+                return false; // spread over the goods by the server's receipt builder
+            }
             return amount < 0 || line.get_quantity() * sign < 0;
         });
+    },
+    // The server's rule (pos.order._fiscal_is_adjustment): an order discount of
+    // pos_discount or a reward of pos_loyalty, where those modules are installed.
+    fiscalIsAdjustment(line) {
+        const discountProduct = this.pos.config.discount_product_id;
+        const isOrderDiscount = discountProduct && line.get_product().id === discountProduct[0];
+        return Boolean(line.is_reward_line || isOrderDiscount);
     },
     // The deposit this order sets off: its negative lines of the deposit product.
     fiscalSetOff() {
