@@ -366,12 +366,20 @@ class TestFiscalFlow(FiscalPosCase):
         data["data"].update(amount_total=paid, amount_paid=paid)
         return data
 
-    def receipt_items_at_the_register(self, order):
+    def assert_items_at_the_register(self, data, items, total):
+        """Sell `data`, fiscalize it, and compare the items the register received
+        [(name, price, quantity, sum, VAT)] and the receipt's total and payments."""
+        (order,) = self.sell(data)
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
         _document, task = self.sent_task(order)
-        return [
+        received = [
             (i["name"], i["price"], i["quantity"], i["amount"], i["tax"]["type"])
             for i in task["items"]
-        ], task
+        ]
+        self.assertEqual(received, items)
+        self.assertEqual(task["total"], total)
+        self.assertEqual(sum(p["sum"] for p in task["payments"]), total)
 
     def test_order_discount_is_spread_per_vat_rate(self):
         if "discount_product_id" not in self.config._fields:
@@ -385,19 +393,14 @@ class TestFiscalFlow(FiscalPosCase):
             [(discount, -1200.0, self.tax22, {}), (discount, -450.0, self.tax10, {})],
             14850.0,
         )
-        (order,) = self.sell(data)
-        self.run_fiscal_cron()
-        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
-        items, task = self.receipt_items_at_the_register(order)
-        self.assertEqual(
-            items,
+        self.assert_items_at_the_register(
+            data,
             [
                 ("Frame Ray-Ban RB5154", 10800.0, 1.0, 10800.0, "vat22"),
                 ("Lens 1.6 AR", 4050.0, 1.0, 4050.0, "vat10"),
             ],
+            14850.0,
         )
-        self.assertEqual(task["total"], 14850.0)
-        self.assertEqual(sum(p["sum"] for p in task["payments"]), 14850.0)
 
     def test_loyalty_reward_without_tax_reaches_every_rate(self):
         if "is_reward_line" not in self.env["pos.order.line"]._fields:
@@ -413,20 +416,16 @@ class TestFiscalFlow(FiscalPosCase):
         data = self.sale_with_adjustments(
             [(reward, -500.0, self.env["account.tax"], {"is_reward_line": True})], 16000.0
         )
-        (order,) = self.sell(data)
-        self.run_fiscal_cron()
-        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
-        items, task = self.receipt_items_at_the_register(order)
         # 500 shared in proportion to 12,000 and 4,500: 363.63 and 136.36, the odd kopeck
         # taken from the largest line.
-        self.assertEqual(
-            items,
+        self.assert_items_at_the_register(
+            data,
             [
                 ("Frame Ray-Ban RB5154", 11636.36, 1.0, 11636.36, "vat22"),
                 ("Lens 1.6 AR", 4363.64, 1.0, 4363.64, "vat10"),
             ],
+            16000.0,
         )
-        self.assertEqual(task["total"], 16000.0)
 
     def test_sale_on_the_customers_account(self):
         # Nothing paid now: a credit transfer (1214 = 6), paid "in credit" (1216).
