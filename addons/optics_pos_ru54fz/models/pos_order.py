@@ -402,7 +402,8 @@ class PosOrder(models.Model):
                     )
                 )
             if quantity:
-                goods.append((line, amount, quantity, vat_mappings._vat_code_for_taxes(taxes)))
+                vat = vat_mappings._vat_code_for_taxes(taxes)
+                goods.append((line, amount, quantity, vat, is_deposit))
         paid = sum((_money(p.amount) * sign for p in self.payment_ids), Decimal(0))
         # Cash rounding: what was paid differs from the lines by the rounded kopecks.
         rounding = paid + setoff - sum(g[1] for g in goods) - sum(a[0] for a in adjustments)
@@ -410,7 +411,7 @@ class PosOrder(models.Model):
             adjustments.append((rounding, None))
         amounts = [g[1] for g in goods]
         if adjustments:
-            targets = [i for i, g in enumerate(goods) if g[0].product_id != deposit_product]
+            targets = [i for i, g in enumerate(goods) if not g[4]]  # deposits keep their sum
             try:
                 amounts = spread_adjustments(
                     [(g[1], g[3]) for g in goods],
@@ -426,8 +427,7 @@ class PosOrder(models.Model):
                     )
                 ) from error
         items = []
-        for (line, _amount, quantity, vat), amount in zip(goods, amounts):
-            is_deposit = bool(deposit_product) and line.product_id == deposit_product
+        for (line, _amount, quantity, vat, is_deposit), amount in zip(goods, amounts):
             common = {
                 "name": (line.full_product_name or line.product_id.display_name)[:128],
                 # An advance carries the calculated twin of its rate (22/122): the core's table.
