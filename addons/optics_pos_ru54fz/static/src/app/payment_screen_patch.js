@@ -14,8 +14,17 @@ patch(PaymentScreen.prototype, {
     async fiscalSetOffIsCovered() {
         const order = this.currentOrder;
         const setOff = order.fiscalSetOff();
-        if (!order.optics_job_id || !setOff) {
+        if (!setOff) {
             return true;
+        }
+        if (!order.optics_job_id) {
+            await this.popup.add(ErrorPopup, {
+                title: _t("The set-off exceeds the job's deposits"),
+                body: _t(
+                    "This order sets off a deposit but names no glasses job: choose the job whose deposit it sets off with the Glasses Job button."
+                ),
+            });
+            return false;
         }
         const jobs = await this.orm.call("pos.order", "optics_jobs_for_ui", [
             order.get_partner().id,
