@@ -60,7 +60,7 @@ def test_config_file_formats(kind, tmp_path, atol_web_emulator, atol_online_emul
     assert status == {code: {"depth": 0, "oldest_pending_age": None, "states": {},
                              "last_success": None, "last_error": None, "cleared_error": None,
                              "unreachable_since": None, "paused": None, "paused_at": None,
-                             "shift_opened_at": None, "breaker": "closed",
+                             "shift_opened_at": None, "shift_renewed_at": None, "breaker": "closed",
                              "breaker_opened_at": None}
                       for code in ("cloud", "web")}
 
@@ -108,6 +108,24 @@ def test_enqueue_drain_show_status_dlq(tmp_path, atol_web_emulator, atol_online_
     assert atol_online_emulator.documents()["k1"] == 1
     text = run("--config", str(config_file), "status").stdout
     assert "web" in text and "closed" in text
+
+
+def test_dlq_reissue_sends_a_refused_receipt_under_a_successor(tmp_path, atol_web_emulator,
+                                                               atol_online_emulator):
+    config_file = _write_config("json", tmp_path, atol_web_emulator, atol_online_emulator)
+    source = tmp_path / "receipts.jsonl"
+    source.write_text(json.dumps({"key": "fn-refused", "device": "web",
+                                  "receipt": sample_receipt(1)}) + "\n")
+    base = ["--config", str(config_file)]
+    run(*base, "enqueue", str(source))
+    atol_web_emulator.set_faults(fail=1)  # an FN error: the register keeps nothing
+    run(*base, "drain", "--seconds", "10")
+    assert run(*base, "dlq", "reissue", "fn-refused").stdout == (
+        "fn-refused: fn-refused holds no document; queued again as fn-refused.r1\n")
+    run(*base, "drain", "--seconds", "10")
+    assert atol_web_emulator.documents() == {"fn-refused": 0, "fn-refused.r1": 1}
+    error = run(*base, "dlq", "reissue", "fn-refused", status=1).stderr
+    assert error.count("\n") == 1 and "done, not a dead letter" in error
 
 
 def test_errors_are_clear(tmp_path):

@@ -34,6 +34,7 @@ import requests
 from conftest import REDIS_URL, fast_config, free_port, write_config_file
 from fiscal_connector.demo import sample_receipt
 from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT
+from fiscal_connector.outbox import send_key
 
 from fiscal_connector import DeviceConfig, open_connector
 
@@ -262,3 +263,109 @@ def _log_everything(config, items, tmp_path):
         rows = [conn.entry(key) for key in keys]
     log.write_text("".join(f"{row['key']} {row['state']}\n" for row in rows))
     return log
+
+
+REISSUE_KILL_RUNS = int(os.environ.get("FISCAL_REISSUE_CRASH_RUNS", "200"))
+REISSUE_POINTS = ("reissue:before_record", "reissue:after_record")
+RENEWAL_POINTS = ("drain:before_spend_key", "drain:after_submit", "drain:after_record")
+
+
+def _control(port, path, payload):
+    requests.post(f"http://127.0.0.1:{port}/_emulator/{path}", json=payload,
+                  timeout=10).raise_for_status()
+
+
+def _states(outbox_path, keys):
+    conn = sqlite3.connect(outbox_path)
+    try:
+        marks = ",".join("?" * len(keys))
+        return dict(conn.execute(
+            f"SELECT key, IIF(state = 'done' AND notified = 0, 'unnotified', state) FROM entry "
+            f"WHERE key IN ({marks})", keys).fetchall())
+    finally:
+        conn.close()
+
+
+def test_kill_9_reissue_and_shift_renewal_200_runs(tmp_path, emulators, redis_prefix):
+    """The recovery steps killed at random: asking the backend about a refused receipt's
+    key and recording its successor (reissue), and renewing an expired shift (the drain).
+    Each round has the register refuse one receipt per emulator (an FN error) and, every
+    third round, the Web Server's shift pass 24 hours; the refused ones are reissued."""
+    config = dataclasses.replace(
+        fast_config(tmp_path / "outbox.sqlite"), redis_url=REDIS_URL, redis_prefix=redis_prefix)
+    devices = _devices(emulators)
+    outbox = tmp_path / "outbox.sqlite"
+    kills = reissue_kills = run = 0
+    all_keys = []
+
+    def drain():
+        with open_connector(config, devices) as conn:
+            conn.drain(max_seconds=20, on_result=lambda *_: None)
+
+    def reissue(key):
+        with open_connector(config, devices) as conn:
+            if conn.entry(key)["state"] == "dead":  # a killed reissue may have recorded it
+                conn.reissue(key)
+
+    def drain_until(settled):
+        nonlocal kills
+        crashes = random.randint(1, 3)
+        for attempt in range(40):
+            kills += _fork(drain, **(_crash_plan(RENEWAL_POINTS + DRAIN_POINTS)
+                                     if attempt < crashes else {}))
+            if settled(_states(outbox, keys)):
+                return
+        raise AssertionError(f"run {run} never settled: {_states(outbox, keys)}")
+
+    while kills < REISSUE_KILL_RUNS:
+        assert run < REISSUE_KILL_RUNS, "too few processes were actually killed"
+        keys = [f"x{run}-{n}" for n in range(3)]
+        with open_connector(config, devices) as conn:
+            for key, device, number in zip(keys, ("w1", "w1", "o1"), range(3)):
+                conn.enqueue(key, device, sample_receipt(run * 10 + number))
+        _control(emulators["web"], "faults", {"fail": 1})
+        _control(emulators["online"], "faults", {"fail": 1})
+        if run % 3 == 0:
+            _control(emulators["web"], "shift", {"opened_hours_ago": 25})
+        run += 1
+        all_keys += keys
+        drain_until(lambda states: set(states.values()) <= {"done", "dead"})
+        for key, state in _states(outbox, keys).items():
+            if state != "dead":
+                continue
+            for attempt in range(20):
+                killed = _fork(lambda key=key: reissue(key),
+                               **(_crash_plan(REISSUE_POINTS, 0.7, 0.05) if attempt < 3 else {}))
+                kills += killed
+                reissue_kills += killed
+                if not killed:
+                    break
+        drain_until(lambda states: set(states.values()) == {"done"})
+    _verify_chains(config, emulators, all_keys)
+    assert reissue_kills >= run // 2  # the reissue step itself was killed, often
+    print(f"reissue crash test: {kills} kill -9 and restart runs ({reissue_kills} of them in "
+          f"the reissue step) in {run} rounds, {len(all_keys)} receipts, each fiscalized "
+          "exactly once")
+
+
+def _verify_chains(config, ports, keys):
+    """Every receipt has one document, under its key or one of its successors, and every
+    key it was sent under before holds none."""
+    documents = {}
+    for port in ports.values():
+        report = requests.get(f"http://127.0.0.1:{port}/_emulator/documents", timeout=30).json()
+        assert report["changed_resends"] == 0
+        documents.update({doc["key"]: doc["fd_number"] for doc in report["documents"]
+                          if doc["key"].startswith("x")})
+    with open_connector(config, []) as conn:
+        successors = 0
+        for key in keys:
+            entry = conn.entry(key)
+            chain = [spent["key"] for spent in entry["spent_keys"] or ()]
+            successors += len(chain)
+            sent = [name for name in documents if name == key or name.startswith(f"{key}.r")]
+            registered = [name for name in sent if documents[name] is not None]
+            assert registered == [send_key(entry)], (key, sent, chain)
+            assert all(documents.get(spent) is None for spent in chain), (key, chain)
+            assert entry["result"]["fd_number"] == documents[send_key(entry)]
+    assert successors >= len(keys) // 3  # the refusals really happened

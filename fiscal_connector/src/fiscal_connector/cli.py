@@ -107,6 +107,10 @@ def build_parser():
     dlq_list.add_argument("--only", metavar="CODE", help="one device")
     dlq_retry = dlq_commands.add_parser("retry", help="queue a dead letter again, same key")
     dlq_retry.add_argument("key")
+    dlq_reissue = dlq_commands.add_parser(
+        "reissue", help="ask the backend about a dead letter's key: adopt its document, or "
+                        "queue the letter again under a successor key")
+    dlq_reissue.add_argument("key")
     show = commands.add_parser("show", help="one entry, with its result and last error")
     show.add_argument("key")
     enqueue = commands.add_parser(
@@ -203,6 +207,14 @@ def cmd_dlq(args, conn):
     if args.dlq_command == "retry":
         conn.retry_dead(args.key)
         _print(args, {"key": args.key, "state": "pending"}, f"{args.key}: queued again")
+        return 0
+    if args.dlq_command == "reissue":
+        answer = conn.reissue(args.key)
+        text = (f"{args.key}: {answer['spent_key']} holds document "
+                f"{answer['result']['fd_number']}, adopted" if answer["adopted"] else
+                f"{args.key}: {answer['spent_key']} holds no document; queued again as "
+                f"{answer['send_key']}")
+        _print(args, answer, text)
         return 0
     rows = conn.dead_letters(args.only)
     data = [{name: row[name] for name in ("key", "device", "operation", "attempts", "last_error",

@@ -18,6 +18,8 @@ import hashlib
 import json
 import math
 import os
+import types
+import zoneinfo
 
 from .errors import FiscalError, quoted
 
@@ -57,6 +59,12 @@ class DeviceConfig:
     company_email: str = ""
     payment_address: str = ""
     timeout: float = 5.0
+    # The register's clock zone (IANA name; empty: each receipt's own UTC offset), and when
+    # a sale sent late goes out as a correction receipt (receipt.late_basis): 0 once its
+    # calendar day in that zone has ended, N after N hours, None never (the caller sends
+    # corrections itself).
+    tz: str = ""
+    correction_after_hours: float | None = None
 
     def __post_init__(self):
         if not self.code:
@@ -68,6 +76,17 @@ class DeviceConfig:
             )
         if not self.url:
             raise FiscalError(f"Device {self.code}: url is required (where its backend answers)")
+        if self.tz:
+            try:
+                zoneinfo.ZoneInfo(self.tz)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise FiscalError(
+                    f"Device {self.code}: unknown time zone {quoted(self.tz)}") from None
+
+    @property
+    def zone(self):
+        """The register's zone as a tzinfo, or None."""
+        return zoneinfo.ZoneInfo(self.tz) if self.tz else None
 
 
 def config_fingerprint(device):
@@ -84,6 +103,10 @@ _DEVICE_FIELDS = {f.name: f.type for f in dataclasses.fields(DeviceConfig)}
 
 def _typed(where, name, kind, value):
     """A setting's value as its declared type; INI values arrive as text."""
+    if isinstance(kind, types.UnionType):  # an optional number
+        if value is None:
+            return None
+        kind = next(member for member in kind.__args__ if member is not type(None))
     if kind in (int, float):
         if isinstance(value, str):
             try:

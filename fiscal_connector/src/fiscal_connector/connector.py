@@ -13,18 +13,25 @@ import time
 import redis
 
 from .backends import BACKENDS
+from .backends.atol_web import shift_opened_at
+from .backends.base import DONE, FAILED, NOT_FOUND, PENDING, Outcome
 from .breaker import make_breaker, opened_at
 from .clock import SYSTEM_CLOCK
 from .config import config_fingerprint
 from .drain import NOTIFY_EVERY, Drain, notify
-from .errors import FiscalError, quoted
+from .errors import (
+    BackendConfigError,
+    FiscalError,
+    OutboxError,
+    PermanentBackendError,
+    quoted,
+)
 from .locks import LockManager
-from .outbox import Outbox
-from .receipt import Receipt
+from .outbox import DEAD, MAX_KEY_LENGTH, Outbox, crashpoint, send_key
+from .receipt import Receipt, as_correction
 
 _logger = logging.getLogger(__name__)
 
-MAX_KEY_LENGTH = 128  # ATOL Online's external_id limit, the stricter of the two protocols
 # Register tasks whose success opens (True) or closes (False) the register's shift.
 SHIFT_TASKS = {"openShift": True, "closeShift": False}
 
@@ -117,7 +124,8 @@ class Connector:
                             self.config.redis_prefix, self.config.lock_expire)
         backends = {code: self._backend(code) for code in codes}
         settings = {code: config_fingerprint(self.devices[code]) for code in codes}
-        drain = Drain(self.config, self.outbox, backends, breakers, locks, settings=settings,
+        drain = Drain(self.config, self.outbox, backends, breakers, locks,
+                      devices={code: self.devices[code] for code in codes}, settings=settings,
                       max_seconds=max_seconds, idle_seconds=idle_seconds)
         report = drain.run(on_result, on_tick)
         report["redis"] = redis_client is not None
@@ -233,6 +241,60 @@ class Connector:
     def retry_dead(self, key):
         self.outbox.retry_dead(key)
 
+    def reissue(self, key):
+        """Register a dead letter after all: ask the backend about the key it was last sent
+        under; adopt the document that key holds, or, the backend having confirmed it holds
+        none, queue the entry again under its successor key.
+
+        Returns {"adopted": bool, "spent_key", "send_key" (the successor, None when
+        adopted), "result"}; raises FiscalError while the answer proves nothing (the
+        backend unreachable, still processing, or past remembering the key).
+        """
+        entry = self.outbox.entry(key)
+        if entry is None:
+            raise OutboxError(f"No outbox entry with key {quoted(key)}")
+        if entry["state"] != DEAD:
+            raise OutboxError(f"Entry {quoted(key)} is {entry['state']}, not a dead letter")
+        after = entry["after_key"] and self.outbox.entry(entry["after_key"])
+        if after and after["state"] != "done":
+            raise OutboxError(f"Entry {quoted(key)} refers to {quoted(entry['after_key'])}, "
+                              f"which is {after['state']}: register that one first")
+        backend = self._backend(entry["device"])
+        spent = send_key(entry)
+        operation, body = as_correction(entry["body"], entry["late_correction"])
+        if entry["backend_ref"]:
+            backend.recall(spent, entry["backend_ref"])
+        try:
+            # Without a reference, ATOL Online is asked by sending the identical body again.
+            outcome = backend.query(spent, operation, None if entry["backend_ref"] else body)
+        except BackendConfigError:
+            raise
+        except PermanentBackendError as error:  # the body is refused: nothing registered
+            outcome = Outcome(FAILED, error=str(error))
+        if outcome.state == DONE:
+            result = dataclasses.replace(outcome.result, operation=operation).to_dict()
+            self.outbox.adopt(key, result)
+            _logger.info("Dead letter %s: key %s holds document %s, adopted", key, spent,
+                         outcome.result.fd_number)
+            return {"adopted": True, "spent_key": spent, "send_key": None, "result": result}
+        forgotten = self.outbox.clock.time() - entry["updated_at"] > backend.memory_days * 86400
+        if outcome.state == PENDING or (outcome.state == NOT_FOUND and forgotten):
+            raise FiscalError(
+                f"Key {quoted(spent)}: the backend "
+                + ("still processes it" if outcome.state == PENDING else
+                   f"forgets keys after {backend.memory_days} days, so its 'not found' proves "
+                   "nothing")
+                + "; no successor was issued")
+        crashpoint("reissue:before_record")
+        reason = outcome.error or "the backend holds no document under this key"
+        if not self.outbox.reissue_dead(key, spent, reason):
+            raise OutboxError(f"Entry {quoted(key)} changed meanwhile: look at it again")
+        crashpoint("reissue:after_record")
+        successor = send_key(self.outbox.entry(key))
+        _logger.info("Dead letter %s: key %s holds no document; queued again as %s", key,
+                     spent, successor)
+        return {"adopted": False, "spent_key": spent, "send_key": successor, "result": None}
+
     def purge(self, retention_days=None):
         days = self.config.retention_days if retention_days is None else retention_days
         return self.outbox.purge(days)
@@ -253,6 +315,8 @@ class Connector:
         if task in SHIFT_TASKS:
             opened = self.outbox.clock.time() if SHIFT_TASKS[task] else None
             self.outbox.note_shift(device_code, opened)
+        elif task == "getShiftStatus":  # the register's own clock says when it opened
+            self.outbox.note_shift(device_code, shift_opened_at(result.get("shiftStatus") or {}))
         return result
 
     def close(self):

@@ -21,6 +21,7 @@ nothing was queued, sent or reported for `idle_seconds`.
 
 import bisect
 import concurrent.futures
+import dataclasses
 import json
 import logging
 import random
@@ -37,7 +38,8 @@ from .errors import (
     TransientBackendError,
 )
 from .locks import forget_owner, owner_id
-from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint
+from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint, send_key
+from .receipt import as_correction, late_basis
 
 _logger = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ class _DeviceRun:
         self.code = code
         self.backend = drain.backends[code]
         self.breaker = drain.breakers[code]
-        self.counts = {"done": 0, "dead": 0, "unknown": 0, "retry_wait": 0, "lost_claims": 0}
+        self.counts = {"done": 0, "dead": 0, "unknown": 0, "retry_wait": 0, "lost_claims": 0,
+                       "successors": 0}
         self.skipped = None
 
     def run(self):
@@ -131,16 +134,22 @@ class _DeviceRun:
         return self.breaker.call(method, *args)
 
     def _settle(self, row):
-        """Ask or send until the backend gives a final answer or the poll budget ends."""
-        key, operation, body = row["key"], row["operation"], json.loads(row["body"])
+        """Ask or send until the backend gives a final answer or the poll budget ends;
+        (outcome, the operation sent)."""
+        key, body = send_key(row), json.loads(row["body"])
+        basis = json.loads(row["late_correction"] or "null")
+        operation, sent = as_correction(body, basis)
         outcome = None
         if row["submitted"]:
-            outcome = self._call(self.backend.query, key, operation, body)
+            outcome = self._call(self.backend.query, key, operation, sent)
             if outcome.state == NOT_FOUND:
                 outcome = None
         if outcome is None:
+            if basis is None:  # nothing registered under this key yet: it may go out late
+                basis = self._late_basis(row, body)
+                operation, sent = as_correction(body, basis)
             crashpoint("drain:before_submit")
-            outcome = self._call(self.backend.submit, key, operation, body)
+            outcome = self._call(self.backend.submit, key, operation, sent)
         crashpoint("drain:after_submit")
         clock = self.drain.clock
         poll_until = clock.monotonic() + self.drain.config.poll_budget
@@ -152,15 +161,55 @@ class _DeviceRun:
             delay = min(delay * 2, self.drain.config.poll_interval)
             outcome = self._call(self.backend.query, key, operation)
             if outcome.state == NOT_FOUND:  # this process lost track: ask with the body
-                outcome = self._call(self.backend.query, key, operation, body)
-        return outcome
+                outcome = self._call(self.backend.query, key, operation, sent)
+        return outcome, operation
+
+    def _late_basis(self, row, body):
+        """The correction basis of a receipt sent after its settlement day, recorded
+        before it is sent so that every resend carries the same document."""
+        device = self.drain.devices[self.code]
+        if device.correction_after_hours is None:
+            return None
+        basis = late_basis(body, self.drain.clock.time(), device.zone,
+                           device.correction_after_hours)
+        if basis:
+            self.drain.outbox.mark_late(row["id"], self.drain.token, basis)
+            _logger.info("Entry %s goes out late: as a correction receipt of %s", row["key"],
+                         basis["base_date"])
+        return basis
+
+    def _renew_shift(self):
+        """The register refuses receipts for its shift: close it and open a new one."""
+        try:
+            opened = self._call(self.backend.renew_shift)
+        except BackendConfigError:
+            raise
+        except PermanentBackendError as error:  # not the receipt's fault: the device waits
+            raise TransientBackendError(f"Renewing the register's shift failed: {error}") from None
+        self.drain.outbox.note_shift(self.code, opened or self.drain.clock.time(), renewed=True)
+        _logger.warning("Device %s: the register refused a receipt for its shift; the shift "
+                        "was closed and a new one opened", self.code)
+
+    def _spend_key(self, row, outcome):
+        """Send a receipt refused for the shift again, now, under its successor key: the
+        refusal is the backend's word that its key holds no document."""
+        crashpoint("drain:before_spend_key")
+        if not self.drain.outbox.spend_key(row["id"], self.drain.token, send_key(row),
+                                           outcome.error):
+            _logger.warning("Entry %s was taken over by another drainer", row["key"])
+            self.counts["lost_claims"] += 1
+            return False
+        self.counts["successors"] += 1
+        return True
 
     def _attempt(self, row):
         """Settle one claimed entry; False when this device must stop for now."""
         outbox, config, clock = self.drain.outbox, self.drain.config, self.drain.clock
         started = clock.monotonic()
         try:
-            outcome = self._settle(row)
+            outcome, operation = self._settle(row)
+            if self.backend.refused_for_shift(outcome):
+                self._renew_shift()
         except pybreaker.CircuitBreakerError:
             # The breaker refused before any call: the entry goes back as it was.
             outbox.unclaim(row["id"], self.drain.token, row["state"], row["submitted"])
@@ -183,10 +232,13 @@ class _DeviceRun:
                        self.backend.retry_floor)
             return self._record(row, UNKNOWN, started, answered=False, last_error=str(error),
                                 next_attempt_at=clock.time() + wait)
+        if self.backend.refused_for_shift(outcome):
+            return self._spend_key(row, outcome)
         fields = {"backend_ref": outcome.ref} if outcome.ref else {}
         if outcome.state == DONE:
-            return self._record(row, DONE, started, result=outcome.result.to_dict(),
-                                last_error=None, **fields)
+            result = dataclasses.replace(outcome.result, operation=operation)
+            return self._record(row, DONE, started, result=result.to_dict(), last_error=None,
+                                **fields)
         if outcome.state == FAILED:
             return self._record(row, DEAD, started, last_error=outcome.error, **fields)
         # Accepted but not finished (or lost track): ask again later, not a failed attempt.
@@ -215,11 +267,13 @@ class _DeviceRun:
 class Drain:
     """One bounded drain over the configured devices."""
 
-    def __init__(self, config, outbox, backends, breakers, locks, *, settings, max_seconds,
-                 idle_seconds=0.0):
-        """`settings`: each device's config_fingerprint(), to tell whether a paused
-        device's settings changed. `idle_seconds`: how long to stay for new documents."""
+    def __init__(self, config, outbox, backends, breakers, locks, *, devices, settings,  # noqa: PLR0913
+                 max_seconds, idle_seconds=0.0):
+        """`devices`: each device's DeviceConfig. `settings`: each device's
+        config_fingerprint(), to tell whether a paused device's settings changed.
+        `idle_seconds`: how long to stay for new documents."""
         self.config = config
+        self.devices = devices
         self.outbox = outbox
         self.clock = outbox.clock
         self.backends = backends

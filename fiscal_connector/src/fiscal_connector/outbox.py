@@ -18,6 +18,7 @@ import re
 import signal
 import sqlite3
 import threading
+import uuid
 
 import orjson
 
@@ -47,6 +48,7 @@ UNFINISHED = (PENDING, SENDING, RETRY_WAIT, UNKNOWN)
 # b-tree for it each time a statement runs.
 _QUEUED = "admitted = 1 AND state NOT IN ('done', 'dead')"
 
+MAX_KEY_LENGTH = 128  # ATOL Online's external_id limit, the stricter of the two protocols
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_NOTADB = 26
@@ -83,6 +85,15 @@ _INSERT_ENTRY = (
     "INSERT INTO entry (id, key, device, operation, body, hlc, next_attempt_at, after_key, "
     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?7) "
     "ON CONFLICT (key) DO NOTHING"
+)
+
+
+# Moves an entry's send key to its spent keys (parameters: spent key, reason, now x3):
+# sent afresh under the successor, nothing submitted under it yet.
+_SPEND_KEY = (
+    "spent_keys = json_insert(COALESCE(spent_keys, '[]'), '$[#]', "
+    "json_object('key', ?, 'reason', ?, 'at', ?)), submitted = 0, backend_ref = NULL, "
+    "next_attempt_at = ?, updated_at = ?"
 )
 
 
@@ -131,9 +142,28 @@ def _migrations():
     return sorted(found)
 
 
+def successor_key(key, number):
+    """The key of the `number`-th successor of `key` (0: the key itself): derived, so a
+    process that lost track of it sends the same one again and the backend's dedup holds."""
+    if not number:
+        return key
+    successor = f"{key}.r{number}"
+    if len(successor) <= MAX_KEY_LENGTH:
+        return successor
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fiscal-successor:{key}:{number}"))
+
+
+def send_key(row):
+    """The key an entry row is sent under now: its own, or its newest successor's."""
+    spent = row.get("spent_keys")
+    if isinstance(spent, str):
+        spent = json.loads(spent)
+    return successor_key(row["key"], len(spent or ()))
+
+
 def _row_dict(row):
     data = dict(row)
-    for name in ("body", "result", "backend_ref"):
+    for name in ("body", "result", "backend_ref", "spent_keys", "late_correction"):
         if data.get(name):
             data[name] = json.loads(data[name])
     data["hlc_text"] = hlc.to_text(data["hlc"])
@@ -634,6 +664,51 @@ class Outbox:
         rows = self._read(sql + " ORDER BY device, id LIMIT ?", (*params, limit))
         return [_row_dict(row) for row in rows]
 
+    def mark_late(self, entry_id, token, correction):
+        """Send a claimed entry, not sent so far, as a correction receipt with this basis."""
+        with self._write() as tx:
+            tx.execute(
+                "UPDATE entry SET late_correction = ? WHERE id = ? AND state = 'sending' "
+                "AND claim = ? AND late_correction IS NULL",
+                (canonical_json(correction), entry_id, token),
+            )
+
+    def spend_key(self, entry_id, token, spent, reason):
+        """A claimed entry's key `spent` holds no document (the backend said so): queue it
+        again at once under its successor key. False if the claim was lost meanwhile."""
+        now = self.clock.time()
+        with self._write() as tx:
+            return bool(tx.execute(
+                f"UPDATE entry SET {_SPEND_KEY}, state = 'pending', claim = NULL "
+                "WHERE id = ? AND state = 'sending' AND claim = ?",
+                (spent, reason, now, now, now, entry_id, token),
+            ).rowcount)
+
+    def reissue_dead(self, key, spent, reason):
+        """Queue a dead letter again under its successor key, `spent` being confirmed to hold
+        no document; False if it is no longer that dead letter (another reissue won)."""
+        now = self.clock.time()
+        with self._write() as tx:
+            row = tx.execute("SELECT * FROM entry WHERE key = ?", (key,)).fetchone()
+            if row is None or row["state"] != DEAD or send_key(dict(row)) != spent:
+                return False
+            tx.execute(
+                f"UPDATE entry SET {_SPEND_KEY}, state = 'pending', attempts = 0, notified = 0 "
+                "WHERE id = ?",
+                (spent, reason, now, now, now, row["id"]),
+            )
+            return True
+
+    def adopt(self, key, result):
+        """A dead letter whose key turned out to hold a document: done with its result."""
+        now = self.clock.time()
+        with self._write() as tx:
+            return bool(tx.execute(
+                "UPDATE entry SET state = 'done', result = ?, last_error = NULL, notified = 0, "
+                "done_at = ?, updated_at = ? WHERE key = ? AND state = 'dead'",
+                (canonical_json(result), now, now, key),
+            ).rowcount)
+
     def retry_dead(self, key):
         """Queue a dead letter again under the SAME key (asking the backend first if submitted)."""
         now = self.clock.time()
@@ -715,6 +790,7 @@ class Outbox:
                 "paused": info.get("paused_reason"),
                 "paused_at": info.get("paused_at"),
                 "shift_opened_at": info.get("shift_opened_at"),
+                "shift_renewed_at": info.get("shift_renewed_at"),
             }
         return result
 
@@ -742,9 +818,13 @@ class Outbox:
     def resume(self, device):
         self._set_device_info(device, paused_reason=None, paused_settings=None, paused_at=None)
 
-    def note_shift(self, device, opened_at):
-        """The register's shift was opened at `opened_at` (epoch seconds; None: closed)."""
-        self._set_device_info(device, shift_opened_at=opened_at)
+    def note_shift(self, device, opened_at, renewed=False):
+        """The register's shift was opened at `opened_at` (epoch seconds; None: closed);
+        `renewed`: by the drain, because the register refused a receipt for it."""
+        values = {"shift_opened_at": opened_at}
+        if renewed:
+            values["shift_renewed_at"] = self.clock.time()
+        self._set_device_info(device, **values)
 
     def counters(self):
         """Per device: attempts by result, latency counts by bucket bound, latency sum."""

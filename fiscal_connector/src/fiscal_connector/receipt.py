@@ -594,3 +594,35 @@ class Receipt:
 def validate(data):
     """Shortcut: the canonical dict of a valid receipt (raises ReceiptValidationError)."""
     return Receipt.from_dict(data).to_dict()
+
+
+
+def late_basis(data, now, zone=None, after_hours=0):
+    """The correction basis under which `data` (a canonical receipt dict) is registered
+    at `now` (epoch seconds), or None while it is on time.
+
+    A sale registered after its settlement has passed goes out as a correction receipt:
+    1173 = self, 1178 = the sale's date. Its settlement has passed once the sale's
+    calendar day has ended in `zone` (the register's, a tzinfo; default the timestamp's
+    own offset), or, with `after_hours`, that many hours after the sale.
+    """
+    if data["operation"] not in ffd()["correction_of"]:  # a correction already
+        return None
+    sold = dt.datetime.fromisoformat(data["timestamp"])
+    zone = zone or sold.tzinfo
+    moment = dt.datetime.fromtimestamp(now, zone)
+    if after_hours:
+        late = moment - sold > dt.timedelta(hours=after_hours)
+    else:
+        late = moment.date() > sold.astimezone(zone).date()
+    if not late:
+        return None
+    return {"type": "self", "base_date": sold.astimezone(zone).date().isoformat()}
+
+
+def as_correction(data, basis):
+    """(operation, receipt dict) to send: `data` itself, or with a basis its correction."""
+    if not basis:
+        return data["operation"], data
+    twin = ffd()["correction_of"][data["operation"]]
+    return twin, {**data, "operation": twin, "correction": basis}

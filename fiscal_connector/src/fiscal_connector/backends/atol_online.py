@@ -151,6 +151,7 @@ class AtolOnlineBackend(Backend):
 
     name = "atol_online"
     retry_floor = 1.0  # the protocol: resend or ask again no sooner than 1 s after a failure
+    memory_days = 32  # reports are kept 32 days
 
     def __init__(self, url, login, password, group_code, *, company_inn="", company_email="",
                  payment_address="", timeout=5.0, source="fiscal_connector"):
@@ -272,6 +273,9 @@ class AtolOnlineBackend(Backend):
             return Outcome(NOT_FOUND, error="uuid unknown here: resend the identical body")
         return self._report(key, uuid, operation)
 
+    def recall(self, key, ref):
+        self._uuids[key] = ref
+
     def _report(self, key, uuid, operation):
         what = f"GET report {key}"
         status, answer = self._call("GET", f"{quote(self.group_code)}/report/{quote(uuid)}", what)
@@ -284,7 +288,7 @@ class AtolOnlineBackend(Backend):
             return Outcome(NOT_FOUND, ref=uuid)
         if state == "fail":
             return Outcome(FAILED, error=f"fail: code {error.get('code')}: {error.get('text')}",
-                           ref=uuid)
+                           ref=uuid, code=error.get("code"))
         if state == "done":
             return Outcome(DONE, result=self._fiscal_result(answer, key, operation), ref=uuid)
         if error:

@@ -7,6 +7,7 @@ arrived. See shared/fiscal-protocols.md, section 2.
 """
 
 import base64
+import datetime
 import time
 import uuid
 from decimal import Decimal
@@ -35,6 +36,9 @@ from .base import (
 PENDING_STATUSES = ("wait", "inProgress", "blocked")
 FAILED_STATUSES = ("error", "interrupted", "canceled")
 TASKS = ("openShift", "closeShift", "reportX", "getShiftStatus", "getShiftTotals")
+# Task errors of the register's shift, not of the receipt: over 24 hours, closed.
+SHIFT_ERRORS = (68, 73)
+SHIFT_HOURS = 24
 
 
 def _number(value):
@@ -112,6 +116,18 @@ def render_task(receipt, payment_address="", location=""):
 def _error_text(body):
     error = (body or {}).get("error") or {}
     return error.get("code"), error.get("description") or "no description"
+
+
+def shift_opened_at(status):
+    """When the register opened its shift (epoch seconds), from a getShiftStatus answer
+    (`expiredTime` is 24 hours after the opening); None when it tells nothing."""
+    expires = status.get("expiredTime")
+    if status.get("state") not in ("opened", "expired") or not expires:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(expires).timestamp() - SHIFT_HOURS * 3600
+    except ValueError:
+        return None
 
 
 class AtolWebBackend(Backend):
@@ -206,7 +222,7 @@ class AtolWebBackend(Backend):
             return Outcome(PENDING, ref=key)
         if state in FAILED_STATUSES:
             code, text = _error_text(task)
-            return Outcome(FAILED, error=f"{state}: code {code}: {text}", ref=key)
+            return Outcome(FAILED, error=f"{state}: code {code}: {text}", ref=key, code=code)
         if state == "ready":
             return Outcome(DONE, result=self._fiscal_result(task, key, operation), ref=key)
         raise TransientBackendError(f"GET request {key}: unknown status {state!r}")
@@ -262,6 +278,24 @@ class AtolWebBackend(Backend):
                 raise TransientBackendError(f"Task {task} still {result.get('status')} after "
                                             "waiting; look at the register")
             time.sleep(self.task_poll_interval)
+
+    def refused_for_shift(self, outcome):
+        return outcome.state == FAILED and outcome.code in SHIFT_ERRORS
+
+    def renew_shift(self):
+        status = self.shift_status()
+        if status.get("state") == "expired":
+            self.run_task("closeShift")
+        if status.get("state") != "opened":
+            self.run_task("openShift")
+            status = self.shift_status()
+        if status.get("state") != "opened":
+            raise TransientBackendError(f"The register's shift is {status.get('state')} after "
+                                        "closing and opening it")
+        return shift_opened_at(status)
+
+    def shift_status(self):
+        return self.run_task("getShiftStatus").get("shiftStatus") or {}
 
     def ping(self):
         _status, info = self._call("GET", "/api/v2/serverInfo", "GET serverInfo")

@@ -43,6 +43,7 @@ class FiscalResult:
     total: str  # 1020, rubles.kopecks as a decimal string
     operation_type: int  # 1054
     qr: str = ""  # t=...&s=...&fn=...&i=...&fp=...&n=...
+    operation: str = ""  # what was registered: sell, or sell_correction when sent late
 
     def to_dict(self):
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
@@ -77,6 +78,7 @@ class Outcome:
     error: str | None = None
     # the backend's own document id when it differs from the key (ATOL Online uuid)
     ref: str | None = None
+    code: int | None = None  # the backend's error code of a FAILED outcome
 
 
 class Backend(abc.ABC):
@@ -89,6 +91,7 @@ class Backend(abc.ABC):
     """
 
     retry_floor = 0.0  # seconds the backend wants between a failed call and the next one
+    memory_days = 30  # how long the backend remembers a key: past that, "not found" proves nothing
 
     def check(self, receipt):  # noqa: B027 - most backends refuse nothing beyond the FFD rules
         """Refuse, with ReceiptValidationError naming the field, what this backend would
@@ -122,6 +125,20 @@ class Backend(abc.ABC):
         operation type (tag 1054) comes from `operation`. Resending under the
         same key never creates a second document.
         """
+
+    def recall(self, key, ref):  # noqa: B027 - only a backend that names documents by ref needs it
+        """Learn the document `ref` (an Outcome's ref kept in the outbox) of `key`, so that
+        query(key) reads that document instead of sending anything."""
+
+    def refused_for_shift(self, outcome):
+        """True when a FAILED outcome is the register's shift refusing every receipt (over
+        24 hours, or closed), not the receipt: renew_shift() then lets it through."""
+        return False
+
+    def renew_shift(self):
+        """Close an expired shift and open a new one; the epoch seconds the open shift was
+        opened at, by the register's clock."""
+        raise PermanentBackendError("This backend keeps the register's shift itself")
 
     def run_task(self, task, params=None):
         """Run a non-fiscal register task (openShift, closeShift, reportX, ...)."""
