@@ -121,6 +121,20 @@ def test_reissue_adopts_the_document_the_old_key_holds(connector_factory, atol_w
         assert conn.entry(key)["spent_keys"] is None
 
 
+def test_reissue_of_a_key_the_register_never_took_sends_it_again_under_that_key(
+        connector_factory, atol_web_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator)])
+    atol_web_emulator.set_faults(reject=1)  # HTTP 400 on POST: the register keeps nothing
+    conn.enqueue("rejected", "web", sample_receipt(6))
+    drain_all(conn)
+    assert conn.entry("rejected")["state"] == "dead"
+    assert conn.reissue("rejected") == {"adopted": False, "spent_key": None,
+                                        "send_key": "rejected", "result": None}
+    drain_all(conn)
+    assert atol_web_emulator.documents() == {"rejected": 1}
+    assert conn.entry("rejected")["spent_keys"] is None
+
+
 def test_reissue_refuses_while_the_backend_cannot_confirm(connector_factory, atol_web_emulator,
                                                          tmp_path):
     conn = connector_factory([emulator_device("web", atol_web_emulator)])

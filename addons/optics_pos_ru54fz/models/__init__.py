@@ -6,6 +6,7 @@ from . import (
     mrp_production,
     pos_config,
     pos_order,
+    pos_order_fiscal_key,
     pos_payment_method,
     pos_session,
     product_template,

@@ -32,9 +32,18 @@ CONNECTOR_PARAMS = {
     "breaker_reset_timeout": 30.0,
 }
 PARAM_PREFIX = "optics_pos_ru54fz."
+# Fiscal states of paid orders whose receipt is still to come (failed ones aside).
+FISCAL_WAITING_STATES = ("to_send", "queued", "reissue")
 # A device's numbers (_fiscal_figures): from PostgreSQL, and from the outbox's states.
 OUTBOX_FIGURES = ("sending", "unknown", "dead")
 FIGURES = ("waiting", "failed", "oldest_age", *OUTBOX_FIGURES)
+
+
+def _utc_datetime(epoch_seconds):
+    """An outbox time (epoch seconds) as Odoo stores date-times; False for none."""
+    if not epoch_seconds:
+        return False
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).replace(tzinfo=None)
 
 
 class FiscalDevice(models.Model):
@@ -53,6 +62,9 @@ class FiscalDevice(models.Model):
         "last_success",
         "last_error",
         "dead_count",
+        "paused_reason",
+        "shift_opened_at",
+        "shift_renewed_at",
     )
 
     name = fields.Char(required=True, tracking=True)
@@ -93,6 +105,15 @@ class FiscalDevice(models.Model):
     )
     timeout = fields.Float(
         "Timeout (s)", default=5.0, help="Seconds to wait for one answer of the backend."
+    )
+    correction_after_hours = fields.Integer(
+        "Late Sales As Corrections After (h)",
+        default=0,
+        tracking=True,
+        help="A sale registered late (an outage, a refused receipt recovered) goes out as a "
+        "correction receipt (1173: on its own initiative, 1178: the sale's date) this many "
+        "hours after the sale; 0: once the sale's calendar day has ended in the register's "
+        "time zone.",
     )
     company_inn = fields.Char("Company INN", required=True, tracking=True)
     company_email = fields.Char("Company E-mail")
@@ -150,6 +171,29 @@ class FiscalDevice(models.Model):
     )
     last_success = fields.Datetime(compute="_compute_live_status")
     last_error = fields.Char(compute="_compute_live_status")
+    # Written by the cron host after each drain (the outbox lives there): every host reads
+    # them from PostgreSQL.
+    paused_reason = fields.Char(
+        "Paused",
+        readonly=True,
+        copy=False,
+        help="The register refused this register's settings (credentials, group code): its "
+        "receipts wait, none is lost, until the settings change or a connection test passes.",
+    )
+    shift_opened_at = fields.Datetime(
+        "Shift Opened",
+        readonly=True,
+        copy=False,
+        help="When the register's open shift was opened, by the register's own clock; empty "
+        "while its shift is closed. A shift lasts at most 24 hours.",
+    )
+    shift_renewed_at = fields.Datetime(
+        "Shift Renewed",
+        readonly=True,
+        copy=False,
+        help="When the connector last closed and reopened the register's shift by itself, "
+        "because the register refused receipts for it (over 24 hours, or closed).",
+    )
     dead_count = fields.Integer("Dead Letters", compute="_compute_live_status")
 
     def _compute_failure_activity_ids(self):
@@ -233,6 +277,8 @@ class FiscalDevice(models.Model):
             company_email=device.company_email or "",
             payment_address=device.settlement_place or "",
             timeout=timeout or device.timeout or 5.0,
+            tz=device.tz or "",
+            correction_after_hours=device.correction_after_hours,
         )
 
     @api.model
@@ -275,13 +321,22 @@ class FiscalDevice(models.Model):
                 self._format_age(counts["oldest_age"]) if counts["waiting"] else ""
             )
             device.breaker_state = status.get("breaker") or False
-            success = status.get("last_success")  # epoch seconds in the outbox
-            device.last_success = (
-                datetime.fromtimestamp(success, timezone.utc).replace(tzinfo=None)
-                if success
-                else False
-            )
+            device.last_success = _utc_datetime(status.get("last_success"))
             device.last_error = device._fiscal_mask(str(status.get("last_error") or outbox_error))
+
+    def _fiscal_store_status(self, statuses):
+        """Keep in PostgreSQL what the outbox (connector.status()) says of each device that
+        every host must show: why it is paused, when its shift opened (by the register's
+        clock) and when the drain renewed it."""
+        for device in self:
+            status = statuses.get(device._fiscal_code()) or {}
+            values = {
+                "paused_reason": device._fiscal_mask(status.get("paused") or "") or False,
+                "shift_opened_at": _utc_datetime(status.get("shift_opened_at")),
+                "shift_renewed_at": _utc_datetime(status.get("shift_renewed_at")),
+            }
+            if any(device[name] != value for name, value in values.items()):
+                device._fiscal_write(values)
 
     def _fiscal_figures(self, statuses=None, domain=()):
         """The numbers of each device, for every screen that shows them: {id: figures}.
@@ -297,7 +352,7 @@ class FiscalDevice(models.Model):
             ._read_group(
                 [
                     ("fiscal_device_id", "in", self.ids),
-                    ("fiscal_state", "in", ("to_send", "queued", "failed")),
+                    ("fiscal_state", "in", (*FISCAL_WAITING_STATES, "failed")),
                     *domain,
                 ],
                 ["fiscal_device_id", "fiscal_state"],

@@ -32,10 +32,20 @@ class PosConfig(models.Model):
         red_after = self.env["pos.order"]._fiscal_param("status_red_after_seconds", 900)
         session = self.current_session_id
         shift_warning = bool(session and session.fiscal_shift_warning)
-        if figures["failed"] or figures["oldest_age"] > red_after:
+        paused = device.paused_reason or ""
+        # The drain renewed the register's shift by itself during this session.
+        renewed = device.shift_renewed_at
+        shift_renewed = bool(session and renewed and renewed >= session.start_at)
+        if figures["failed"] or paused or figures["oldest_age"] > red_after:
             level = "red"
         elif figures["waiting"] or shift_warning:
             level = "yellow"
         else:
             level = "green"
-        return {"level": level, "shift_warning": shift_warning, **figures}
+        return {
+            "level": level,
+            "shift_warning": shift_warning,
+            "paused": paused,
+            "shift_renewed": shift_renewed,
+            **figures,
+        }

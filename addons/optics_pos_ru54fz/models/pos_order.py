@@ -9,7 +9,13 @@ from decimal import Decimal
 
 import pytz
 from fiscal_connector.connector import check_receipt
-from fiscal_connector.errors import FiscalError, IdempotencyConflictError, OutboxFullError
+from fiscal_connector.errors import (
+    FiscalError,
+    IdempotencyConflictError,
+    OutboxFullError,
+    TransientBackendError,
+)
+from fiscal_connector.outbox import send_key
 from fiscal_connector.qr import qr_png
 from fiscal_connector.receipt import (
     calculated_rate,
@@ -38,8 +44,10 @@ FISCAL_STATES = [
     ("queued", "Queued"),
     ("fiscalized", "Fiscalized"),
     ("failed", "Failed"),
+    ("reissue", "Reissue Requested"),
     ("duplicate", "Duplicate (not fiscalized)"),
 ]
+
 FAILURE_ACTIVITY = "optics_pos_ru54fz.mail_activity_type_fiscal_failure"
 # Outbox entry states that end the order's wait.
 OUTBOX_DONE = "done"
@@ -78,6 +86,7 @@ class PosOrder(models.Model):
         "fiscal_cash_amount",
         "fiscal_electronic_amount",
         "fiscal_error",
+        "fiscal_correction",
     )
 
     fiscal_key = fields.Char(
@@ -110,6 +119,21 @@ class PosOrder(models.Model):
         help="Electronic payments on the fiscal document, negative for returns.",
     )
     fiscal_error = fields.Text(readonly=True, copy=False)
+    fiscal_correction = fields.Boolean(
+        "Correction Receipt",
+        readonly=True,
+        copy=False,
+        help="Registered after its settlement day, as a correction receipt (tag 1173: on its "
+        "own initiative; tag 1178: the sale's date).",
+    )
+    fiscal_key_ids = fields.One2many(
+        "pos.order.fiscal.key",
+        "order_id",
+        "Key Chain",
+        readonly=True,
+        help="Every key the receipt was sent under: a key the register refused is followed by "
+        "a successor only once the register confirmed it holds no document.",
+    )
     optics_job_id = fields.Many2one(
         "mrp.production",
         "Glasses Job",
@@ -575,14 +599,16 @@ class PosOrder(models.Model):
         if not devices:
             return
         with devices._fiscal_connector(devices) as conn:
+            self._fiscal_reissue_requested(conn)
             self._fiscal_settle_queued(conn)
             self._fiscal_enqueue_pending(conn)
             conn.drain(
                 max_seconds=self._fiscal_param("drain_seconds", 50.0),
                 idle_seconds=self._fiscal_param("idle_seconds", 2.0),
                 on_tick=lambda: self._fiscal_enqueue_pending(conn),
-                on_result=self._fiscal_write_result,
+                on_result=lambda *outcome: self._fiscal_write_result(conn, *outcome),
             )
+            devices._fiscal_store_status(conn.status())
 
     @api.model
     def _fiscal_enqueue_pending(self, conn):
@@ -621,7 +647,101 @@ class PosOrder(models.Model):
         return queued
 
     @api.model
-    def _fiscal_write_result(self, key, state, result, error):
+    def _fiscal_reissue_requested(self, conn):
+        """Carry out the fiscal administrators' reissue requests: here, on the host that holds
+        the outbox, whichever host took the request.
+
+        The register is asked about the key the receipt was last sent under: a document it
+        holds is adopted; a key it refused is followed by a successor; a key it never saw is
+        sent again. The outbox records the answer before the order does, so a crash in between
+        finds the entry queued again and the order follows it.
+        """
+        for order in self.sudo().search([("fiscal_state", "=", "reissue")], order="id"):
+            entry = conn.entry(order.fiscal_key)
+            if entry is None or entry["state"] != OUTBOX_DEAD:
+                # Never queued (the builder refused it): queue it now. Or settled meanwhile.
+                order._fiscal_write(
+                    {
+                        "fiscal_state": "to_send" if entry is None else "queued",
+                        "fiscal_error": False,
+                    }
+                )
+                continue
+            try:
+                answer = conn.reissue(order.fiscal_key)
+            except TransientBackendError as error:  # asked again at the next run
+                order._fiscal_write(
+                    {"fiscal_error": _("Reissue waits for the register: %s", error)}
+                )
+                continue
+            except FiscalError as error:
+                order._fiscal_write({"fiscal_state": "failed", "fiscal_error": str(error)})
+                order.message_post(body=_("Reissue refused: %s", error))
+                continue
+            if answer["adopted"]:
+                order.message_post(
+                    body=_(
+                        "The register already holds document %(fd)s under key %(key)s: it is "
+                        "adopted, no other receipt is sent.",
+                        fd=answer["result"]["fd_number"],
+                        key=answer["spent_key"],
+                    )
+                )
+            elif answer["spent_key"]:
+                order._fiscal_record_chain(conn.entry(order.fiscal_key))
+            else:
+                order.message_post(
+                    body=_(
+                        "The register never received key %s: the receipt is sent again under it.",
+                        answer["send_key"],
+                    )
+                )
+            order._fiscal_write({"fiscal_state": "queued", "fiscal_error": False})
+            _auto_commit(self.env)
+
+    def _fiscal_record_chain(self, entry):
+        """Mirror the key chain of the order's outbox entry on the order, logging each key the
+        register refused, confirmed empty, and the successor the receipt went out under."""
+        self.ensure_one()
+        spent = (entry or {}).get("spent_keys") or []
+        links = self.sudo().fiscal_key_ids
+        if not spent and not links:  # one key, as nearly always: nothing to show
+            return
+        known = {link.key: link for link in links}
+        current = send_key(entry)
+        chain = [(item["key"], item) for item in spent] + [(current, None)]
+        for sequence, (key, item) in enumerate(chain):
+            values = {"state": "current"}
+            if item:
+                values = {
+                    "state": "spent",
+                    "reason": self.fiscal_device_id._fiscal_mask(item.get("reason") or ""),
+                    "spent_at": datetime.fromtimestamp(item["at"], timezone.utc).replace(
+                        tzinfo=None
+                    ),
+                }
+            link = known.get(key)
+            if link is None:
+                self.env["pos.order.fiscal.key"].sudo().create(
+                    {"order_id": self.id, "sequence": sequence, "key": key, **values}
+                )
+            elif link.state != values["state"]:
+                link.write(values)
+            else:
+                continue
+            if item:
+                self.message_post(
+                    body=_(
+                        "The register holds no document under key %(key)s (%(reason)s): the "
+                        "receipt goes out again under its successor key %(successor)s.",
+                        key=key,
+                        reason=values["reason"],
+                        successor=chain[sequence + 1][0],
+                    )
+                )
+
+    @api.model
+    def _fiscal_write_result(self, conn, key, state, result, error):
         """The drain's on_result: one final outcome onto its order, committed at once.
 
         The outbox marks the result reported only after this returned, so a crash
@@ -635,6 +755,7 @@ class PosOrder(models.Model):
             return
         try:
             with self.env.cr.savepoint():
+                order._fiscal_record_chain(conn.entry(key))
                 order._fiscal_apply_outcome(state, result, error)
                 if order.fiscal_state == "fiscalized":
                     order.session_id._fiscal_refresh_totals()
@@ -666,6 +787,7 @@ class PosOrder(models.Model):
                 # the same key; the register's dedup on the key makes a resend harmless.
                 order._fiscal_write({"fiscal_state": "to_send"})
                 continue
+            order._fiscal_record_chain(entry)
             order._fiscal_apply_outcome(
                 entry["state"], entry.get("result"), entry.get("last_error")
             )
@@ -717,6 +839,7 @@ class PosOrder(models.Model):
                 "fiscal_receipt_number": result["receipt_number"],
                 "fiscal_registration_number": result["registration_number"],
                 "fiscal_qr": result.get("qr") or "",
+                "fiscal_correction": result.get("operation", "").endswith("_correction"),
                 "fiscal_total": float(Decimal(result["total"])),
                 "fiscal_cash_amount": cash,
                 "fiscal_electronic_amount": electronic,
@@ -749,18 +872,19 @@ class PosOrder(models.Model):
         with devices._fiscal_connector(devices) as conn:
             return conn.purge()  # the retention of the connector's settings
 
-    def action_fiscal_retry(self):
-        """Send failed orders again (fiscal administrators), after the cause was fixed."""
+    def action_fiscal_reissue(self):
+        """Ask for a failed receipt to be registered after all (fiscal administrators).
+
+        Only a request, written here: the cron, on the host that holds the outbox, asks the
+        register about the receipt's key and adopts, resends or issues a successor key.
+        """
         self.env["fiscal.device"]._fiscal_check_admin()
         failed = self.filtered(lambda o: o.fiscal_state == "failed")
-        with self.env["fiscal.device"]._fiscal_connector() as conn:
-            for order in failed:
-                entry = conn.entry(order.fiscal_key)
-                if entry and entry.get("state") == OUTBOX_DEAD:
-                    conn.retry_dead(order.fiscal_key)
-                    order.sudo()._fiscal_write({"fiscal_state": "queued", "fiscal_error": False})
-                elif not entry:
-                    order.sudo()._fiscal_write({"fiscal_state": "to_send", "fiscal_error": False})
+        for order in failed.sudo():
+            order._fiscal_write({"fiscal_state": "reissue"})
+            order.message_post(
+                body=_("Reissue of the fiscal receipt requested by %s.", self.env.user.name)
+            )
         self._fiscal_trigger_cron()
         return True
 

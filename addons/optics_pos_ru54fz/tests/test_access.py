@@ -66,7 +66,7 @@ class TestFiscalAccess(FiscalPosCase):
     def test_cashier_cannot_retry(self):
         (order,) = self.sell(self.ui_order([(self.lens, 1)]))
         with self.assertRaises(UserError):
-            order.with_user(self.cashier).action_fiscal_retry()
+            order.with_user(self.cashier).action_fiscal_reissue()
 
     def test_invalid_inn_refused(self):
         with self.assertRaises(ValidationError):

@@ -49,8 +49,8 @@ class TestFiscalDrainRun(FiscalPosCase):
         """Each result of the drain goes through `hook(key)` after it was written to its order."""
         write_result = type(self.env["pos.order"])._fiscal_write_result
 
-        def written_then_hook(orders, key, *outcome):
-            write_result(orders, key, *outcome)
+        def written_then_hook(orders, conn, key, *outcome):
+            write_result(orders, conn, key, *outcome)
             hook(key)
 
         return patch.object(type(self.env["pos.order"]), "_fiscal_write_result", written_then_hook)

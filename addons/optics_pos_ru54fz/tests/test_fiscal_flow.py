@@ -193,7 +193,7 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertAlmostEqual(self.pos_session.fiscal_refund_total, 4500.0)
         self.assertAlmostEqual(self.pos_session.fiscal_cash_total, 12000.0)
 
-    def test_refund_of_a_failed_sale_is_held_until_the_sale_is_retried(self):
+    def test_refund_of_a_failed_sale_is_held_until_the_sale_is_reissued(self):
         self.emulator.set_faults(reject=1)
         sale, refund = self.sell_and_refund_lens()
         self.run_fiscal_cron()
@@ -202,7 +202,7 @@ class TestFiscalFlow(FiscalPosCase):
         self.assert_refund_held(sale, refund, "Failed")
         self.assertEqual(self.emulator.documents(), {})
 
-        sale.action_fiscal_retry()
+        sale.action_fiscal_reissue()
         self.run_fiscal_cron()
         self.run_fiscal_cron()
         self.assertEqual((sale | refund).mapped("fiscal_state"), ["fiscalized", "fiscalized"])
@@ -247,8 +247,8 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertGreater(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
 
         mapping.tax_ids = tax18
-        order.action_fiscal_retry()
-        self.assertEqual(order.fiscal_state, "to_send")
+        order.action_fiscal_reissue()
+        self.assertEqual(order.fiscal_state, "reissue")
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "fiscalized")
         self.assertEqual(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
@@ -626,12 +626,12 @@ class TestFiscalFlow(FiscalPosCase):
         info = order.fiscal_info_for_ui([order.pos_reference])[order.pos_reference]
         self.assertEqual(info["notified"], admin.name)
 
-        order.action_fiscal_retry()  # refused again: still one task
+        order.action_fiscal_reissue()  # refused again: still one task
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "failed")
         self.assertEqual(order.activity_ids, task)
 
-        order.action_fiscal_retry()
+        order.action_fiscal_reissue()
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "fiscalized")
         self.assertFalse(task.exists())
@@ -648,7 +648,7 @@ class TestFiscalFlow(FiscalPosCase):
         info = order.fiscal_info_for_ui([order.pos_reference])[order.pos_reference]
         self.assertFalse(info["notified"])
 
-    def test_dead_letter_retry(self):
+    def test_dead_letter_reissue(self):
         # An outage (every call fails for the whole run) leaves the receipt waiting; only
         # the register's refusal makes it dead.
         self.emulator.set_faults(error_5xx=100000)
@@ -661,8 +661,8 @@ class TestFiscalFlow(FiscalPosCase):
         action = self.env["fiscal.dead.letter"].action_open(self.device)
         letters = self.env["fiscal.dead.letter"].search(action["domain"])
         self.assertEqual(letters.order_id, order)
-        letters.action_retry()
-        self.assertEqual(order.fiscal_state, "queued")
+        letters.action_reissue()
+        self.assertEqual(order.fiscal_state, "reissue")
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "fiscalized")
         self.assertEqual(self.emulator.documents()[order.fiscal_key], 1)

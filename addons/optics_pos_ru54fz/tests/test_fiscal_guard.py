@@ -40,6 +40,10 @@ FORGED = {
     "last_success": "2026-01-01 10:00:00",
     "last_error": "",
     "dead_count": 0,
+    "fiscal_correction": True,
+    "paused_reason": "forged",
+    "shift_opened_at": "2026-01-01 10:00:00",
+    "shift_renewed_at": "2026-01-01 10:00:00",
 }
 
 
@@ -145,9 +149,9 @@ class TestFiscalGuard(FiscalPosCase, HttpCase):
             ("fiscal.device", "action_sync_now", [self.device.id]),
             ("fiscal.device", "action_view_dead_letters", [self.device.id]),
             ("pos.session", "action_fiscal_sync_now", [self.pos_session.id]),
-            ("pos.order", "action_fiscal_retry", [order.id]),
+            ("pos.order", "action_fiscal_reissue", [order.id]),
             ("fiscal.dead.letter", "action_open"),
-            ("fiscal.dead.letter", "action_retry", [letter.id]),
+            ("fiscal.dead.letter", "action_reissue", [letter.id]),
         ]
         for model, method, *args in calls:
             with self.subTest(method=f"{model}.{method}"):
@@ -159,9 +163,9 @@ class TestFiscalGuard(FiscalPosCase, HttpCase):
         # A fiscal administrator runs the same actions.
         answer = self.rpc("admin", "fiscal.device", "action_test_connection", [self.device.id])
         self.assertEqual(answer["params"]["type"], "success", answer["params"]["message"])
-        self.rpc("admin", "pos.order", "action_fiscal_retry", [order.id])
+        self.rpc("admin", "pos.order", "action_fiscal_reissue", [order.id])
         self.env.invalidate_all()
-        self.assertEqual(order.fiscal_state, "queued")
+        self.assertEqual(order.fiscal_state, "reissue")  # a request, carried out by the cron
 
     def test_messages_never_show_credentials(self):
         self.assertEqual(

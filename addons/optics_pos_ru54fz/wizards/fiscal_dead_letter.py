@@ -1,4 +1,7 @@
+from fiscal_connector.errors import FiscalError
+
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class FiscalDeadLetter(models.TransientModel):
@@ -47,14 +50,24 @@ class FiscalDeadLetter(models.TransientModel):
             "target": "current",
         }
 
-    def action_retry(self):
+    def action_reissue(self):
+        """Reissue the letters: those of an order as a request the cron carries out, like the
+        order's own button; one no order accounts for, here."""
         self.env["fiscal.device"]._fiscal_check_admin()
-        with self.env["fiscal.device"]._fiscal_connector(self.device_id) as conn:
-            for letter in self:
-                conn.retry_dead(letter.key)
-        self.order_id.sudo().filtered(lambda o: o.fiscal_state == "failed")._fiscal_write(
-            {"fiscal_state": "queued", "fiscal_error": False}
-        )
-        self.env["pos.order"]._fiscal_trigger_cron()
+        orphans = self.filtered(lambda letter: not letter.order_id)
+        if orphans:
+            with self.env["fiscal.device"]._fiscal_connector(orphans.device_id) as conn:
+                for letter in orphans:
+                    try:
+                        conn.reissue(letter.key)
+                    except FiscalError as error:
+                        raise UserError(
+                            _(
+                                "Dead letter %(key)s not reissued: %(error)s",
+                                key=letter.key,
+                                error=error,
+                            )
+                        ) from error
+        self.order_id.action_fiscal_reissue()
         self.unlink()
         return {"type": "ir.actions.client", "tag": "reload"}

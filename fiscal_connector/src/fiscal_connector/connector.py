@@ -1,6 +1,7 @@
 """The one facade the Odoo module (and the command line) use."""
 
 import dataclasses
+import datetime
 import functools
 import json
 import logging
@@ -243,12 +244,13 @@ class Connector:
 
     def reissue(self, key):
         """Register a dead letter after all: ask the backend about the key it was last sent
-        under; adopt the document that key holds, or, the backend having confirmed it holds
-        none, queue the entry again under its successor key.
+        under; adopt the document that key holds; or, the backend having refused it (the key
+        is spent, with no document), queue the entry again under its successor key; or, the
+        backend never having seen it, under the same key.
 
-        Returns {"adopted": bool, "spent_key", "send_key" (the successor, None when
-        adopted), "result"}; raises FiscalError while the answer proves nothing (the
-        backend unreachable, still processing, or past remembering the key).
+        Returns {"adopted": bool, "spent_key" (None when the key was not spent), "send_key"
+        (None when adopted), "result"}; raises FiscalError while the answer proves nothing
+        (the backend unreachable, still processing, or past remembering the key).
         """
         entry = self.outbox.entry(key)
         if entry is None:
@@ -285,8 +287,13 @@ class Connector:
                    f"forgets keys after {backend.memory_days} days, so its 'not found' proves "
                    "nothing")
                 + "; no successor was issued")
+        if outcome.state == NOT_FOUND:  # never seen there: the key is not spent, send it again
+            self.outbox.retry_dead(key)
+            _logger.info("Dead letter %s: the backend never saw key %s; queued again under it",
+                         key, spent)
+            return {"adopted": False, "spent_key": None, "send_key": spent, "result": None}
         crashpoint("reissue:before_record")
-        reason = outcome.error or "the backend holds no document under this key"
+        reason = outcome.error or "the backend refused it"
         if not self.outbox.reissue_dead(key, spent, reason):
             raise OutboxError(f"Entry {quoted(key)} changed meanwhile: look at it again")
         crashpoint("reissue:after_record")
@@ -313,7 +320,12 @@ class Connector:
     def run_task(self, device_code, task, params=None):
         result = self._backend(device_code).run_task(task, params)
         if task in SHIFT_TASKS:
-            opened = self.outbox.clock.time() if SHIFT_TASKS[task] else None
+            opened = None
+            if SHIFT_TASKS[task]:  # by the register's clock: the shift-open report's time
+                params = (result or {}).get("fiscalParams") or {}
+                moment = params.get("fiscalDocumentDateTime")
+                opened = (datetime.datetime.fromisoformat(moment).timestamp() if moment
+                          else self.outbox.clock.time())
             self.outbox.note_shift(device_code, opened)
         elif task == "getShiftStatus":  # the register's own clock says when it opened
             self.outbox.note_shift(device_code, shift_opened_at(result.get("shiftStatus") or {}))

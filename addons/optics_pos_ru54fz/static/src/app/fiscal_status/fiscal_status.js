@@ -23,7 +23,15 @@ export class FiscalStatus extends Component {
     setup() {
         this.pos = usePos();
         this.orm = useService("orm");
-        this.state = useState({ level: "unknown", waiting: 0, oldest_age: 0, failed: 0, shift_warning: false });
+        this.state = useState({
+            level: "unknown",
+            waiting: 0,
+            oldest_age: 0,
+            failed: 0,
+            shift_warning: false,
+            paused: "",
+            shift_renewed: false,
+        });
         onMounted(() => {
             this.refresh();
             this.timer = setInterval(() => this.refresh(), FISCAL_STATUS_REFRESH_MS);
@@ -55,6 +63,12 @@ export class FiscalStatus extends Component {
         }
         if (this.state.failed) {
             parts.push(_t("%s receipts failed: call the manager", this.state.failed));
+        }
+        if (this.state.paused) {
+            parts.push(_t("The register refused its settings, receipts wait: call the manager"));
+        }
+        if (this.state.shift_renewed) {
+            parts.push(_t("The register's shift passed 24 hours and was renewed by itself"));
         }
         if (this.state.shift_warning) {
             parts.push(_t("The register shift is close to 24 hours: close the session"));
