@@ -2,6 +2,7 @@ import contextlib
 import os
 from datetime import datetime, timezone
 
+from fiscal_connector.connector import shift_opening, with_backend
 from fiscal_connector.errors import FiscalError
 from stdnum.ru import inn as ru_inn
 
@@ -34,9 +35,8 @@ CONNECTOR_PARAMS = {
 PARAM_PREFIX = "optics_pos_ru54fz."
 # Fiscal states of paid orders whose receipt is still to come (failed ones aside).
 FISCAL_WAITING_STATES = ("to_send", "queued", "reissue")
-# A device's numbers (_fiscal_figures): from PostgreSQL, and from the outbox's states.
-OUTBOX_FIGURES = ("sending", "unknown", "dead")
-FIGURES = ("waiting", "failed", "oldest_age", *OUTBOX_FIGURES)
+# A device's numbers (_fiscal_figures), counted in PostgreSQL.
+FIGURES = ("waiting", "failed", "oldest_age")
 
 
 def _utc_datetime(epoch_seconds):
@@ -62,6 +62,8 @@ class FiscalDevice(models.Model):
         "last_success",
         "last_error",
         "dead_count",
+        "status_at",
+        "resume_requested",
         "paused_reason",
         "shift_opened_at",
         "shift_renewed_at",
@@ -148,31 +150,40 @@ class FiscalDevice(models.Model):
         compute="_compute_live_status",
         help="Paid orders whose receipt is not fiscalized yet, in the outbox or not.",
     )
-    sending_count = fields.Integer(
-        "Sending", compute="_compute_live_status", help="Receipts being sent to the register."
-    )
-    unknown_count = fields.Integer(
-        "Outcome Unknown",
-        compute="_compute_live_status",
-        help="Receipts sent without an answer yet: the register is asked again before a resend.",
-    )
     failed_count = fields.Integer(
         "Failed",
         compute="_compute_live_status",
         help="Paid orders whose receipt failed: refused by the register or never queued.",
     )
     oldest_pending_age = fields.Char("Oldest Waiting", compute="_compute_live_status")
+    # Written by the cron host after each drain (the outbox lives there): every host reads
+    # them from PostgreSQL.
+    status_at = fields.Datetime(
+        "Connector Status At",
+        readonly=True,
+        copy=False,
+        help="When the host that sends the receipts last wrote the figures below.",
+    )
+    sending_count = fields.Integer(
+        "Sending", readonly=True, copy=False, help="Receipts being sent to the register."
+    )
+    unknown_count = fields.Integer(
+        "Outcome Unknown",
+        readonly=True,
+        copy=False,
+        help="Receipts sent without an answer yet: the register is asked again before a resend.",
+    )
+    dead_count = fields.Integer("Dead Letters", readonly=True, copy=False)
     breaker_state = fields.Selection(
         [("closed", "Closed"), ("open", "Open"), ("half-open", "Half-Open")],
         "Circuit Breaker",
-        compute="_compute_live_status",
+        readonly=True,
+        copy=False,
         help="Closed: receipts go to the register. Open: the register failed several times "
         "in a row and is left alone for a while. Half-open: one receipt tries again.",
     )
-    last_success = fields.Datetime(compute="_compute_live_status")
-    last_error = fields.Char(compute="_compute_live_status")
-    # Written by the cron host after each drain (the outbox lives there): every host reads
-    # them from PostgreSQL.
+    last_success = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Char(readonly=True, copy=False)
     paused_reason = fields.Char(
         "Paused",
         readonly=True,
@@ -194,7 +205,12 @@ class FiscalDevice(models.Model):
         help="When the connector last closed and reopened the register's shift by itself, "
         "because the register refused receipts for it (over 24 hours, or closed).",
     )
-    dead_count = fields.Integer("Dead Letters", compute="_compute_live_status")
+    resume_requested = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="A connection test passed while the register was paused: the host that sends the "
+        "receipts resumes it at its next run.",
+    )
 
     def _compute_failure_activity_ids(self):
         failed = (
@@ -298,53 +314,45 @@ class FiscalDevice(models.Model):
     # ------------------------------------------------------------------
     # Live status, test connection, reports
     # ------------------------------------------------------------------
-    @api.depends_context("uid")
     def _compute_live_status(self):
-        devices = self.filtered("id")
-        statuses, outbox_error = {}, ""
-        if devices:
-            try:
-                with self._fiscal_connector(devices) as conn:
-                    statuses = conn.status()
-            except FiscalError as error:
-                outbox_error = _("Outbox unavailable: %s", error)
-        figures = devices._fiscal_figures(None if outbox_error else statuses)
+        figures = self.filtered("id")._fiscal_figures()
         for device in self:
-            status = statuses.get(device._fiscal_code() if device.id else None) or {}
             counts = figures.get(device.id) or dict.fromkeys(FIGURES, 0)
             device.queue_depth = counts["waiting"]
-            device.sending_count = counts["sending"] or 0
-            device.unknown_count = counts["unknown"] or 0
             device.failed_count = counts["failed"]
-            device.dead_count = counts["dead"] or 0
             device.oldest_pending_age = (
                 self._format_age(counts["oldest_age"]) if counts["waiting"] else ""
             )
-            device.breaker_state = status.get("breaker") or False
-            device.last_success = _utc_datetime(status.get("last_success"))
-            device.last_error = device._fiscal_mask(str(status.get("last_error") or outbox_error))
 
     def _fiscal_store_status(self, statuses):
-        """Keep in PostgreSQL what the outbox (connector.status()) says of each device that
-        every host must show: why it is paused, when its shift opened (by the register's
-        clock) and when the drain renewed it."""
+        """Keep in PostgreSQL what the outbox (connector.status()) says of each device, for
+        every host to show: its outbox figures, breaker, last success and error, why it is
+        paused, and its shift when the drain renewed it."""
         for device in self:
             status = statuses.get(device._fiscal_code()) or {}
+            states = status.get("states") or {}
             values = {
+                "sending_count": states.get("sending", 0),
+                "unknown_count": states.get("unknown", 0),
+                "dead_count": states.get("dead", 0),
+                "breaker_state": status.get("breaker") or False,
+                "last_success": _utc_datetime(status.get("last_success")),
+                "last_error": device._fiscal_mask(status.get("last_error") or "") or False,
                 "paused_reason": device._fiscal_mask(status.get("paused") or "") or False,
-                "shift_opened_at": _utc_datetime(status.get("shift_opened_at")),
                 "shift_renewed_at": _utc_datetime(status.get("shift_renewed_at")),
             }
-            if any(device[name] != value for name, value in values.items()):
-                device._fiscal_write(values)
+            if values["shift_renewed_at"] != device.shift_renewed_at:
+                values["shift_opened_at"] = _utc_datetime(status.get("shift_opened_at"))
+            changed = {name: value for name, value in values.items() if device[name] != value}
+            if changed:
+                device._fiscal_write({**changed, "status_at": fields.Datetime.now()})
 
-    def _fiscal_figures(self, statuses=None, domain=()):
+    def _fiscal_figures(self, domain=()):
         """The numbers of each device, for every screen that shows them: {id: figures}.
 
-        From PostgreSQL: `waiting` (paid, not fiscalized, queued or not), `failed` (refused
-        by the register or never queued) and `oldest_age` (seconds, of the oldest waiting
-        order). From the outbox `statuses` (connector.status()), where given, else None:
-        `sending`, `unknown` and `dead`. `domain` narrows the orders (a POS session's).
+        From PostgreSQL, on any host: `waiting` (paid, not fiscalized, queued or not),
+        `failed` (refused by the register or never queued) and `oldest_age` (seconds, of the
+        oldest waiting order). `domain` narrows the orders (a POS session's).
         """
         groups = (
             self.env["pos.order"]
@@ -362,16 +370,7 @@ class FiscalDevice(models.Model):
         now = fields.Datetime.now()
         figures = {}
         for device in self:
-            states = ((statuses or {}).get(device._fiscal_code()) or {}).get("states") or {}
-            figures[device.id] = {
-                "waiting": 0,
-                "failed": 0,
-                "oldest_age": 0,
-                **{
-                    name: states.get(name, 0) if statuses is not None else None
-                    for name in OUTBOX_FIGURES
-                },
-            }
+            figures[device.id] = dict.fromkeys(FIGURES, 0)
         for device, state, count, oldest in groups:
             counts = figures[device.id]
             if state == "failed":
@@ -418,14 +417,17 @@ class FiscalDevice(models.Model):
         self._fiscal_check_admin()
         timeout = min(self.timeout or 3.0, 3.0)
         try:
-            with self._fiscal_connector(self, timeout=timeout) as conn:
-                answer = conn.test_connection(self._fiscal_code())
+            # Straight to the register: this host may not be the one holding the outbox.
+            answer = with_backend(self._fiscal_device_config(timeout), lambda b: b.ping())
         except FiscalError as error:
             return self._notify(
                 _("Connection failed"),
                 _("The register did not pass the connection test: %s", error),
                 "danger",
             )
+        if self.paused_reason:  # the cron host resumes it at its next run, now
+            self._fiscal_write({"resume_requested": True})
+            self.env["pos.order"]._fiscal_trigger_cron()
         return self._notify(_("Connection works"), self._connection_message(answer), "success")
 
     def _connection_message(self, answer):
@@ -446,8 +448,8 @@ class FiscalDevice(models.Model):
         """Run a register task (shift, reports); the backend's answer, or UserError."""
         self.ensure_one()
         try:
-            with self._fiscal_connector(self) as conn:
-                return conn.run_task(self._fiscal_code(), task)
+            # Straight to the register, from whichever host serves the session.
+            answer = with_backend(self._fiscal_device_config(), lambda b: b.run_task(task))
         except FiscalError as error:
             raise UserError(
                 _(
@@ -457,6 +459,10 @@ class FiscalDevice(models.Model):
                     error=self._fiscal_mask(str(error)),
                 )
             ) from error
+        told, opened = shift_opening(task, answer, datetime.now(timezone.utc).timestamp())
+        if told:
+            self._fiscal_write({"shift_opened_at": _utc_datetime(opened)})
+        return answer
 
     def action_sync_now(self):
         self._fiscal_check_admin()

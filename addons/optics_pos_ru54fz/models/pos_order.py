@@ -599,6 +599,9 @@ class PosOrder(models.Model):
         if not devices:
             return
         with devices._fiscal_connector(devices) as conn:
+            for device in devices.filtered("resume_requested"):  # its connection test passed
+                conn.resume(device._fiscal_code())
+                device._fiscal_write({"resume_requested": False})
             self._fiscal_reissue_requested(conn)
             self._fiscal_settle_queued(conn)
             self._fiscal_enqueue_pending(conn)

@@ -42,6 +42,8 @@ FORGED = {
     "dead_count": 0,
     "fiscal_correction": True,
     "paused_reason": "forged",
+    "status_at": "2026-01-01 10:00:00",
+    "resume_requested": True,
     "shift_opened_at": "2026-01-01 10:00:00",
     "shift_renewed_at": "2026-01-01 10:00:00",
 }

@@ -1,4 +1,5 @@
 import json
+import os
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -6,6 +7,7 @@ from fiscal_connector.backends import BACKENDS
 from fiscal_connector.emulators import PUBLIC_TEST_ACCOUNT
 
 from odoo.tests import tagged
+from odoo.tools import config
 
 from .common import FiscalPosCase
 
@@ -47,7 +49,9 @@ class TestRecoveryWebServer(RecoveryCase):
         self.run_fiscal_cron()
         self.emulator.age_shift(25)  # the register's shift passes 24 hours mid-session
         orders = first | self.sell_lenses(10)
-        self.run_cron_until_fiscalized(orders)
+        with self.assertLogs("fiscal_connector.drain", "WARNING") as logged:
+            self.run_cron_until_fiscalized(orders)
+        self.assertIn("the shift was closed and a new one opened", logged.output[0])
 
         documents = self.documents_by_key()
         refused = [key for key, fd in documents.items() if fd is None]
@@ -132,6 +136,37 @@ class TestRecoveryWebServer(RecoveryCase):
         self.assertNotIn("correctionType", on_time["request"][0])
         self.assertEqual([yesterday.fiscal_correction, today.fiscal_correction], [True, False])
 
+    def test_admin_actions_work_from_a_host_without_the_outbox(self):
+        self.emulator.set_faults(fail=1)
+        refused, waiting = self.sell_lenses(2)
+        self.run_fiscal_cron()
+        self.assertEqual(refused.fiscal_state, "failed")
+        cron_host_outbox = config["fiscal_outbox_path"]
+        # A web host: Odoo's HTTP workers there have no outbox file, and must not make one.
+        web_host_outbox = os.path.join(self.fiscal_tmp, "web-host", "{db}.sqlite3")
+        config["fiscal_outbox_path"] = web_host_outbox
+        device = self.device
+        device.invalidate_recordset()
+        status = device.read(
+            ["failed_count", "dead_count", "breaker_state", "last_success", "last_error"]
+        )[0]
+        self.assertTrue(status["last_success"])
+        self.assertEqual((status["failed_count"], status["dead_count"]), (1, 1))
+        self.assertEqual(status["breaker_state"], "closed")
+        self.assertFalse(status["last_error"], "the next receipt's success cleared it")
+        action = device.action_view_dead_letters()
+        letters = self.env["fiscal.dead.letter"].search(action["domain"])
+        self.assertEqual(letters.order_id, refused)
+        letters.action_reissue()
+        self.assertEqual(device.action_test_connection()["params"]["type"], "success")
+        device.action_sync_now()
+        self.assertEqual(self.config.fiscal_status_for_ui()["failed"], 0)  # reissue requested
+        self.assertFalse(os.path.exists(os.path.dirname(web_host_outbox)), "no outbox made here")
+
+        config["fiscal_outbox_path"] = cron_host_outbox  # the cron host carries it out
+        self.run_cron_until_fiscalized(refused | waiting)
+        self.assertEqual(self.emulator.documents()[f"{refused.fiscal_key}.r1"], 1)
+
 
 @tagged("post_install", "-at_install")
 class TestRecoveryAtolOnline(RecoveryCase):
@@ -151,7 +186,9 @@ class TestRecoveryAtolOnline(RecoveryCase):
 
     def test_wrong_password_pauses_the_register_and_no_receipt_dies(self):
         orders = self.sell_lenses(50)
-        self.run_fiscal_cron()
+        with self.assertLogs("fiscal_connector.drain", "WARNING") as logged:
+            self.run_fiscal_cron()
+        self.assertIn("paused", logged.output[0])
         self.assertEqual(set(orders.mapped("fiscal_state")), {"queued"})
         self.assertIn("configuration error 12", self.device.paused_reason)
         status = self.config.fiscal_status_for_ui()

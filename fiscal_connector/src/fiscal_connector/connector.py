@@ -312,23 +312,20 @@ class Connector:
         """Ask the backend with the device's settings; on success a device paused for its
         settings resumes."""
         answer = self._backend(device_code).ping()
+        self.resume(device_code)
+        return answer
+
+    def resume(self, device_code):
+        """Let a device paused for its settings send again (its settings were checked)."""
         if self.outbox.device_info(device_code).get("paused_reason"):
             self.outbox.resume(device_code)
-            _logger.info("Device %s resumed: its connection test succeeded", device_code)
-        return answer
+            _logger.info("Device %s resumed", device_code)
 
     def run_task(self, device_code, task, params=None):
         result = self._backend(device_code).run_task(task, params)
-        if task in SHIFT_TASKS:
-            opened = None
-            if SHIFT_TASKS[task]:  # by the register's clock: the shift-open report's time
-                params = (result or {}).get("fiscalParams") or {}
-                moment = params.get("fiscalDocumentDateTime")
-                opened = (datetime.datetime.fromisoformat(moment).timestamp() if moment
-                          else self.outbox.clock.time())
+        told, opened = shift_opening(task, result, self.outbox.clock.time())
+        if told:
             self.outbox.note_shift(device_code, opened)
-        elif task == "getShiftStatus":  # the register's own clock says when it opened
-            self.outbox.note_shift(device_code, shift_opened_at(result.get("shiftStatus") or {}))
         return result
 
     def close(self):
@@ -359,6 +356,30 @@ class Connector:
             device = self._device(code)
             self._backends[code] = BACKENDS[device.backend].from_config(device)
         return self._backends[code]
+
+
+def shift_opening(task, result, now):
+    """What a register task's answer tells of the register's shift: (True, the epoch
+    seconds it opened at, None once closed), or (False, None) when it tells nothing."""
+    if task in SHIFT_TASKS:
+        if not SHIFT_TASKS[task]:
+            return True, None
+        # By the register's clock: the time of its shift-open report.
+        moment = ((result or {}).get("fiscalParams") or {}).get("fiscalDocumentDateTime")
+        return True, datetime.datetime.fromisoformat(moment).timestamp() if moment else now
+    if task == "getShiftStatus":
+        return True, shift_opened_at((result or {}).get("shiftStatus") or {})
+    return False, None
+
+
+def with_backend(device, call):
+    """call(backend) on a backend of `device` (a DeviceConfig) made for it and closed after:
+    a connection test or a register task from a host without the outbox."""
+    backend = BACKENDS[device.backend].from_config(device)
+    try:
+        return call(backend)
+    finally:
+        backend.close()
 
 
 def open_connector(config, devices, *, clock=SYSTEM_CLOCK, create=True):
