@@ -427,6 +427,39 @@ class TestFiscalFlow(FiscalPosCase):
             16000.0,
         )
 
+    def test_cash_rounding_is_a_discount_spread_over_the_lines(self):
+        company = self.company
+        self.config.write(
+            {
+                "cash_rounding": True,
+                "only_round_cash_method": True,
+                "rounding_method": self.env["account.cash.rounding"]
+                .create(
+                    {
+                        "name": "To the ruble",
+                        "rounding": 1.0,
+                        "strategy": "add_invoice_line",
+                        "profit_account_id": company.default_cash_difference_income_account_id.id,
+                        "loss_account_id": company.default_cash_difference_expense_account_id.id,
+                        "rounding_method": "HALF-UP",
+                    }
+                )
+                .id,
+            }
+        )
+        lens = self.create_product("Lens 1.5", self.categ_basic, 2000.3, tax_ids=self.tax10.ids)
+        # 12,000 + 2,000.30 paid 14,000 in cash: the till rounded 30 kopecks off.
+        data = self.ui_order([(self.frame, 1), (lens, 1)], payments=[(self.cash_pm1, 14000.0)])
+        data["data"].update(amount_paid=14000.0)
+        self.assert_items_at_the_register(
+            data,
+            [
+                ("Frame Ray-Ban RB5154", 11999.74, 1.0, 11999.74, "vat22"),
+                ("Lens 1.5", 2000.26, 1.0, 2000.26, "vat10"),
+            ],
+            14000.0,
+        )
+
     def test_sale_on_the_customers_account(self):
         # Nothing paid now: a credit transfer (1214 = 6), paid "in credit" (1216).
         (on_account,) = self.sell(
