@@ -4,10 +4,12 @@ as correction receipts: against the real emulators over HTTP."""
 import dataclasses
 import datetime as dt
 import sqlite3
+from decimal import Decimal
 
 import pytest
 from conftest import drain_all
 from fiscal_connector.backends import BACKENDS
+from fiscal_connector.backends.atol_web import shift_counters
 from fiscal_connector.demo import emulator_device, sample_receipt
 from fiscal_connector.errors import FiscalError
 from fiscal_connector.outbox import send_key, successor_key
@@ -178,3 +180,24 @@ def test_sale_sent_after_its_day_goes_out_as_a_correction(kind, connector_factor
         assert "correction_info" not in today["receipt"]
     assert conn.entry("late")["late_correction"] == {"type": "self",
                                                      "base_date": yesterday.date().isoformat()}
+
+
+def test_shift_counters_are_the_registers_own_net_of_returns(connector_factory,
+                                                           atol_web_emulator):
+    conn = connector_factory([emulator_device("web", atol_web_emulator)])
+    sale, refund, pickup = sample_receipt(1), sample_receipt(1, "sell_refund"), sample_receipt(2)
+    # A pick-up: part of it set off against the deposit taken earlier (1215).
+    total = Decimal(pickup["total"])
+    pickup["payments"] = [{"type": 1, "sum": f"{total - 100:.2f}"}, {"type": 2, "sum": "100.00"}]
+    for key, receipt in (("z-sale", sale), ("z-refund", refund), ("z-pickup", pickup)):
+        conn.enqueue(key, "web", receipt)
+    drain_all(conn)
+    counters = shift_counters(conn.run_task("web", "getShiftTotals")["shiftTotals"])
+    paid = {kind: Decimal(0) for kind in (0, 1, 2)}
+    for receipt, sign in ((sale, 1), (refund, -1), (pickup, 1)):
+        for payment in receipt["payments"]:
+            paid[payment["type"]] += sign * Decimal(payment["sum"])
+    assert counters["receipts"] == 3
+    assert (counters["cash"], counters["electronic"], counters["prepaid"]) == (
+        paid[0], paid[1], Decimal("100.00"))
+    assert counters["credit"] == counters["other"] == 0

@@ -118,6 +118,26 @@ def _error_text(body):
     return error.get("code"), error.get("description") or "no description"
 
 
+# The money of a shift by the payment type it was paid with (1031, 1081, 1215, 1216, 1217).
+COUNTER_OF_PAYMENT = {"cash": "cash", "electronically": "electronic", "prepaid": "prepaid",
+                      "credit": "credit", "other": "other"}
+
+
+def shift_counters(totals):
+    """The register's own counters of a shift (a getShiftTotals answer's `shiftTotals`),
+    net of returns, by payment type: {"shift", "receipts", "cash", "electronic",
+    "prepaid" (advances set off, 1215), "credit" (1216), "other"}, sums as Decimal."""
+    signs = {}
+    for name, operation in ffd()["operations"].items():  # money in: sale, expense return
+        signs[name] = signs[operation["web"]] = 1 if operation["operation_type"] in (1, 4) else -1
+    counters = dict.fromkeys(COUNTER_OF_PAYMENT.values(), Decimal("0.00"))
+    for name, amount in (totals.get("payments") or {}).items():
+        operation, _, kind = name.partition(":")
+        counters[COUNTER_OF_PAYMENT[kind]] += signs[operation] * Decimal(str(amount))
+    return {"shift": totals.get("shiftNumber"), "receipts": totals.get("receiptsCount", 0),
+            **counters}
+
+
 def shift_opened_at(status):
     """When the register opened its shift (epoch seconds), from a getShiftStatus answer
     (`expiredTime` is 24 hours after the opening); None when it tells nothing."""
