@@ -417,17 +417,33 @@ class FiscalDevice(models.Model):
     # Contract for other modules (connector_b)
     # ------------------------------------------------------------------
     @api.model
-    def _fiscal_unsent_count(self):
-        """Paid orders not fiscalized yet plus outbox entries no order accounts for."""
+    def _fiscal_unsent_count(self, company):
+        """Receipts of `company` still on their way to its registers.
+
+        Paid orders of the company to send or queued, plus outbox entries of its registers
+        that no such order accounts for. Failed orders and dead letters are left out: they
+        wait for an administrator, not for a register, and must not stop the company's
+        work (connector_b refuses imports while this is not 0) until one acts.
+        """
+        waiting = ("to_send", "queued")
         orders = self.env["pos.order"].sudo()
-        unsent = orders.search_count([("fiscal_state", "in", ("to_send", "queued", "failed"))])
-        queued = orders.search_count([("fiscal_state", "=", "queued")])
-        devices = self.sudo().with_context(active_test=False).search([])
+        unsent = orders.search_count(
+            [("company_id", "=", company.id), ("fiscal_state", "in", waiting)]
+        )
+        devices = (
+            self.sudo().with_context(active_test=False).search([("company_id", "=", company.id)])
+        )
         if not devices:
             return unsent
-        codes = {device._fiscal_code() for device in devices}
         with self._fiscal_connector(devices) as conn:
             # One outbox file may serve several databases: count this database's devices only.
             statuses = conn.status()
-        depth = sum(statuses.get(code, {}).get("depth", 0) for code in codes)
-        return unsent + max(0, depth - queued)
+        depth = {code: status.get("depth", 0) for code, status in statuses.items()}
+        figures = devices._fiscal_figures()
+        # The outbox's depth leaves dead letters out; the entries of waiting orders are
+        # counted with their orders already.
+        stray = sum(
+            max(0, depth.get(device._fiscal_code(), 0) - figures[device.id]["waiting"])
+            for device in devices
+        )
+        return unsent + stray
