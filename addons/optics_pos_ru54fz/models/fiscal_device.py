@@ -32,6 +32,8 @@ CONNECTOR_PARAMS = {
     "breaker_reset_timeout": 30.0,
 }
 PARAM_PREFIX = "optics_pos_ru54fz."
+# Register tasks after which the outbox knows the register's shift anew.
+SHIFT_TASKS = ("openShift", "closeShift", "getShiftStatus")
 # A device's numbers (_fiscal_figures): from PostgreSQL, and from the outbox's states.
 OUTBOX_FIGURES = ("sending", "unknown", "dead")
 FIGURES = ("waiting", "failed", "oldest_age", *OUTBOX_FIGURES)
@@ -42,7 +44,7 @@ class FiscalDevice(models.Model):
     _description = "Cash Register (KKT)"
     _inherit = ["mail.thread", "fiscal.guard.mixin"]
     _order = "name"
-    # Read from the outbox: no one writes them.
+    # Read from the outbox (no one writes them), and the register's shift.
     _fiscal_guarded_fields = (
         "queue_depth",
         "sending_count",
@@ -53,6 +55,7 @@ class FiscalDevice(models.Model):
         "last_success",
         "last_error",
         "dead_count",
+        "shift_opened_at",
     )
 
     name = fields.Char(required=True, tracking=True)
@@ -151,6 +154,13 @@ class FiscalDevice(models.Model):
     last_success = fields.Datetime(compute="_compute_live_status")
     last_error = fields.Char(compute="_compute_live_status")
     dead_count = fields.Integer("Dead Letters", compute="_compute_live_status")
+    # The shift belongs to the register, whichever points of sale sell in it.
+    shift_opened_at = fields.Datetime(
+        "Shift Open Since",
+        readonly=True,
+        copy=False,
+        help="When the register's current shift was opened; empty while it is closed.",
+    )
 
     def _compute_failure_activity_ids(self):
         failed = (
@@ -392,7 +402,10 @@ class FiscalDevice(models.Model):
         self.ensure_one()
         try:
             with self._fiscal_connector(self) as conn:
-                return conn.run_task(self._fiscal_code(), task)
+                answer = conn.run_task(self._fiscal_code(), task)
+                if task in SHIFT_TASKS:
+                    self._fiscal_note_shift(conn.status())
+                return answer
         except FiscalError as error:
             raise UserError(
                 _(
@@ -402,6 +415,27 @@ class FiscalDevice(models.Model):
                     error=self._fiscal_mask(str(error)),
                 )
             ) from error
+
+    # ------------------------------------------------------------------
+    # The register's shift: one for every POS session that sells on it
+    # ------------------------------------------------------------------
+    def _fiscal_note_shift(self, statuses):
+        """The registers' shifts as the outbox last saw them (`statuses`: connector.status()):
+        after a shift task, and after the drain renewed a shift over 24 hours."""
+        for device in self:
+            opened = (statuses.get(device._fiscal_code()) or {}).get("shift_opened_at")
+            value = (
+                datetime.fromtimestamp(opened, timezone.utc).replace(tzinfo=None, microsecond=0)
+                if opened
+                else False
+            )
+            if device.shift_opened_at != value:
+                device.sudo()._fiscal_write({"shift_opened_at": value})
+
+    def _fiscal_after_drain(self, conn):
+        """The drain cron's last step: the registers' shifts as the outbox saw them (the
+        drain renews a shift over 24 hours by itself)."""
+        self._fiscal_note_shift(conn.status())
 
     def action_sync_now(self):
         self._fiscal_check_admin()

@@ -583,6 +583,7 @@ class PosOrder(models.Model):
                 on_tick=lambda: self._fiscal_enqueue_pending(conn),
                 on_result=self._fiscal_write_result,
             )
+            devices._fiscal_after_drain(conn)
 
     @api.model
     def _fiscal_enqueue_pending(self, conn):

@@ -26,6 +26,10 @@ class PosSession(models.Model):
     )
     fiscal_shift_number = fields.Integer("Register Shift", readonly=True, copy=False)
     fiscal_z_report_done = fields.Boolean("Z Report Done", readonly=True, copy=False)
+    # What the session shows of the shift: the register's, which other tills may share.
+    fiscal_register_shift_opened_at = fields.Datetime(
+        related="config_id.fiscal_device_id.shift_opened_at"
+    )
     fiscal_shift_warning = fields.Boolean(
         "Shift Limit Near",
         compute="_compute_fiscal_shift_warning",
@@ -113,17 +117,14 @@ class PosSession(models.Model):
             session.fiscal_pending_count = figures.get("waiting", 0)
             session.fiscal_failed_count = figures.get("failed", 0)
 
-    @api.depends("fiscal_shift_opened_at", "state")
+    @api.depends("fiscal_register_shift_opened_at", "state")
     def _compute_fiscal_shift_warning(self):
         hours = self.env["pos.order"]._fiscal_param("shift_warning_hours", 23.0)
         limit = fields.Datetime.now() - timedelta(hours=hours)
         for session in self:
-            opened = session.fiscal_shift_opened_at
+            opened = session.fiscal_register_shift_opened_at
             session.fiscal_shift_warning = bool(
-                opened
-                and not session.fiscal_z_report_done
-                and session.state != "closed"
-                and opened <= limit
+                opened and session.state != "closed" and opened <= limit
             )
 
     # ------------------------------------------------------------------

@@ -40,6 +40,7 @@ FORGED = {
     "last_success": "2026-01-01 10:00:00",
     "last_error": "",
     "dead_count": 0,
+    "shift_opened_at": "2020-01-01 10:00:00",
 }
 
 
