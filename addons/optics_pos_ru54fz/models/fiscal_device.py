@@ -1,4 +1,5 @@
 import contextlib
+import logging
 import os
 from datetime import datetime, timezone
 
@@ -32,11 +33,15 @@ CONNECTOR_PARAMS = {
     "breaker_reset_timeout": 30.0,
 }
 PARAM_PREFIX = "optics_pos_ru54fz."
+# Sessions in these states still sell in their register's shift.
+OPEN_SESSION_STATES = ("opening_control", "opened", "closing_control")
 # Register tasks after which the outbox knows the register's shift anew.
 SHIFT_TASKS = ("openShift", "closeShift", "getShiftStatus")
 # A device's numbers (_fiscal_figures): from PostgreSQL, and from the outbox's states.
 OUTBOX_FIGURES = ("sending", "unknown", "dead")
 FIGURES = ("waiting", "failed", "oldest_age", *OUTBOX_FIGURES)
+
+_logger = logging.getLogger(__name__)
 
 
 class FiscalDevice(models.Model):
@@ -56,6 +61,7 @@ class FiscalDevice(models.Model):
         "last_error",
         "dead_count",
         "shift_opened_at",
+        "z_report_due",
     )
 
     name = fields.Char(required=True, tracking=True)
@@ -160,6 +166,13 @@ class FiscalDevice(models.Model):
         readonly=True,
         copy=False,
         help="When the register's current shift was opened; empty while it is closed.",
+    )
+    z_report_due = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The last POS session on this register closed before its Z report could be "
+        "printed (receipts still waiting, or the register not answering): the fiscal queue "
+        "prints it once every receipt is sent and no session uses the register.",
     )
 
     def _compute_failure_activity_ids(self):
@@ -432,10 +445,125 @@ class FiscalDevice(models.Model):
             if device.shift_opened_at != value:
                 device.sudo()._fiscal_write({"shift_opened_at": value})
 
+    def _fiscal_open_sessions(self):
+        """The POS sessions that still sell in these registers' shifts."""
+        return (
+            self.env["pos.session"]
+            .sudo()
+            .search(
+                [
+                    ("config_id.fiscal_device_id", "in", self.ids),
+                    ("state", "in", OPEN_SESSION_STATES),
+                ]
+            )
+        )
+
+    def _fiscal_drain(self, seconds):
+        """Send this register's receipts now, as the cron does, for at most `seconds`."""
+        self.ensure_one()
+        orders = self.env["pos.order"]
+        # Every register in the connector: the enqueue step queues the orders of all of them.
+        with self._fiscal_connector() as conn:
+            orders._fiscal_settle_queued(conn)
+            orders._fiscal_enqueue_pending(conn)
+            conn.drain(
+                max_seconds=seconds,
+                devices=[self._fiscal_code()],
+                on_result=orders._fiscal_write_result,
+            )
+
+    def _fiscal_end_shift(self, session):
+        """The last session on the register closed: print the Z report once the register has
+        sent every receipt, else leave it due for the cron. Never raises: a register that does
+        not answer must not stop the session's closing."""
+        self.ensure_one()
+        seconds = self.env["pos.order"]._fiscal_param("z_drain_seconds", 20.0)
+        try:
+            if seconds > 0:  # 0: a host without the outbox leaves the sending to the cron
+                self._fiscal_drain(seconds)
+        except (FiscalError, UserError, OSError) as error:  # OSError: the outbox's folder
+            _logger.warning(
+                "Register %s: receipts not sent before the Z report: %s", self.name, error
+            )
+        waiting = self._fiscal_figures()[self.id]["waiting"]
+        if waiting:
+            self.sudo()._fiscal_write({"z_report_due": True})
+            session.message_post(
+                body=_(
+                    "The shift of register %(register)s stays open: %(count)s receipt(s) still "
+                    "wait to be sent. The Z report is printed as soon as they are sent.",
+                    register=self.name,
+                    count=waiting,
+                )
+            )
+            return
+        try:
+            self._fiscal_print_z_report()
+        except UserError as error:
+            self.sudo()._fiscal_write({"z_report_due": True})
+            session.message_post(
+                body=_("Z report not printed, the fiscal queue tries again: %s", error)
+            )
+
+    def _fiscal_print_z_report(self):
+        """Close the register's shift (the Z report) for the closed sessions that sold in it;
+        UserError when the register did not."""
+        self.ensure_one()
+        status = (self._run_register_task("getShiftStatus") or {}).get("shiftStatus") or {}
+        if status.get("state") == "closed":
+            # Closed at the register itself, or by a run that died before its commit: asking
+            # for a Z report again would fail for ever.
+            params = {}
+            message = _(
+                "The shift of register %s was closed already: there is no Z report to print.",
+                self.name,
+            )
+        else:
+            params = (self._run_register_task("closeShift") or {}).get("fiscalParams") or {}
+            message = _(
+                "Z report printed by register %(register)s: shift %(shift)s, fiscal document "
+                "%(document)s.",
+                register=self.name,
+                shift=params.get("shiftNumber"),
+                document=params.get("fiscalDocumentNumber"),
+            )
+        sessions = (
+            self.env["pos.session"]
+            .sudo()
+            .search(
+                [
+                    ("config_id.fiscal_device_id", "=", self.id),
+                    ("state", "=", "closed"),
+                    ("fiscal_z_report_done", "=", False),
+                ]
+            )
+        )
+        values = {"fiscal_z_report_done": True}
+        if params.get("shiftNumber"):
+            values["fiscal_shift_number"] = params["shiftNumber"]
+        sessions._fiscal_write(values)
+        self.sudo()._fiscal_write({"z_report_due": False})
+        for record in (self.sudo(), *sessions):
+            record.message_post(body=message)
+
     def _fiscal_after_drain(self, conn):
-        """The drain cron's last step: the registers' shifts as the outbox saw them (the
-        drain renews a shift over 24 hours by itself)."""
+        """The drain cron's last step: the registers' shifts as the outbox saw them, then the
+        Z reports due on registers that sent every receipt and serve no open session."""
         self._fiscal_note_shift(conn.status())
+        due = self.filtered(lambda d: d.z_report_due and d.backend == "atol_web")
+        if not due:
+            return
+        figures = due._fiscal_figures()
+        busy = due._fiscal_open_sessions().config_id.fiscal_device_id
+        for device in due - busy:
+            if figures[device.id]["waiting"]:
+                continue
+            try:
+                device._fiscal_print_z_report()
+            except UserError as error:
+                _logger.warning(
+                    "Register %s: the Z report due is not printed yet: %s", device.name, error
+                )
 
     def action_sync_now(self):
         self._fiscal_check_admin()

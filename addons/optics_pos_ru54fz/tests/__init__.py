@@ -9,4 +9,5 @@ from . import (
     test_neutralize,
     test_outage,
     test_pos_tour,
+    test_shift_per_register,
 )

@@ -41,6 +41,7 @@ FORGED = {
     "last_error": "",
     "dead_count": 0,
     "shift_opened_at": "2020-01-01 10:00:00",
+    "z_report_due": True,
 }
 
 
