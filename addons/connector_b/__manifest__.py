@@ -1,7 +1,7 @@
 {
     "name": "Supplier Catalogue Import",
     "summary": "Supplier price lists from XLSX and CSV with preview and all-or-nothing runs",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Inventory/Purchase",
     "author": "Optics Retail Suite",
     "website": "https://github.com/optics-retail/optics-suite",

@@ -94,17 +94,18 @@ class ConnectorBRun(models.Model):
     # ------------------------------------------------------------ checks
 
     @api.model
-    def _fiscal_unsent_count(self):
-        """Receipts the fiscal module has not fiscalized yet (0 without that module)."""
+    def _fiscal_unsent_count(self, company):
+        """Receipts of `company` still waiting for a fiscal register (0 without the fiscal
+        module); its failed receipts wait for an administrator and do not count."""
         if "fiscal.device" not in self.env:
             return 0
-        return self.env["fiscal.device"].sudo()._fiscal_unsent_count()
+        return self.env["fiscal.device"].sudo()._fiscal_unsent_count(company)
 
     def _check_fiscal_queue(self):
         company = self.company_id or self.env.company
         if not company.catalogue_refuse_unsent:
             return
-        unsent = self._fiscal_unsent_count()
+        unsent = self._fiscal_unsent_count(company)
         if unsent:
             raise UserError(_(
                 "The import is refused: %(count)s receipt(s) are not fiscalized yet. Prices "

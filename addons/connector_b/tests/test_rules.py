@@ -107,8 +107,8 @@ class TestRules(CatalogueCase):
         Run = self.env["connector_b.run"]
         self.company.catalogue_refuse_unsent = True
         if "fiscal.device" not in self.env:
-            self.assertEqual(Run._fiscal_unsent_count(), 0)
-        unsent = Run._fiscal_unsent_count()
+            self.assertEqual(Run._fiscal_unsent_count(self.company), 0)
+        unsent = Run._fiscal_unsent_count(self.company)
         if unsent:
             with self.assertRaises(UserError):
                 self.preview(self.access_profile, self.access_file())

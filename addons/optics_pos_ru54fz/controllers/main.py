@@ -20,30 +20,26 @@ SHIFT_AGE = "fiscal_shift_age_seconds"
 
 class OdooFiscalCollector:
     """The core's outbox metrics plus what only Odoo knows: paid orders not in the outbox
-    yet, and the shift age of the registers whose shift Odoo opened with the POS session
-    (the core's own figure for a device, where it has one, is kept)."""
+    yet, and the shift age of the registers as Odoo last saw their shifts (the core's own
+    figure for a device, where it has one, is kept)."""
 
     def __init__(self, env, outbox_collector):
         self.env = env
         self.outbox_collector = outbox_collector
 
     def _shift_ages(self):
-        """Device code -> seconds its shift has been open, from the POS sessions that opened
-        it and are not closed yet (several sessions on one register: the oldest shift)."""
-        sessions = self.env["pos.session"].search(
-            [
-                ("state", "!=", "closed"),
-                ("fiscal_shift_opened_at", "!=", False),
-                ("fiscal_z_report_done", "=", False),
-            ]
+        """Device code -> seconds its shift has been open (the register's shift, whichever
+        sessions sell in it)."""
+        devices = (
+            self.env["fiscal.device"]
+            .with_context(active_test=False)
+            .search([("shift_opened_at", "!=", False)])
         )
         now = fields.Datetime.now()
-        ages = {}
-        for session in sessions.filtered("config_id.fiscal_device_id"):
-            code = session.config_id.fiscal_device_id._fiscal_code()
-            age = (now - session.fiscal_shift_opened_at).total_seconds()
-            ages[code] = max(age, ages.get(code, 0.0))
-        return ages
+        return {
+            device._fiscal_code(): (now - device.shift_opened_at).total_seconds()
+            for device in devices
+        }
 
     def collect(self):
         shift_ages = self._shift_ages()

@@ -1,4 +1,5 @@
 import contextlib
+import logging
 import os
 from datetime import datetime, timezone
 
@@ -33,6 +34,8 @@ CONNECTOR_PARAMS = {
     "breaker_reset_timeout": 30.0,
 }
 PARAM_PREFIX = "optics_pos_ru54fz."
+# Sessions in these states still sell in their register's shift.
+OPEN_SESSION_STATES = ("opening_control", "opened", "closing_control")
 # Fiscal states of paid orders whose receipt is still to come (failed ones aside).
 FISCAL_WAITING_STATES = ("to_send", "queued", "reissue")
 # A device's numbers (_fiscal_figures), counted in PostgreSQL.
@@ -45,13 +48,15 @@ def _utc_datetime(epoch_seconds):
         return False
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).replace(tzinfo=None)
 
+_logger = logging.getLogger(__name__)
+
 
 class FiscalDevice(models.Model):
     _name = "fiscal.device"
     _description = "Cash Register (KKT)"
     _inherit = ["mail.thread", "fiscal.guard.mixin"]
     _order = "name"
-    # Read from the outbox: no one writes them.
+    # Read from the outbox (no one writes them), and the register's shift.
     _fiscal_guarded_fields = (
         "queue_depth",
         "sending_count",
@@ -67,6 +72,7 @@ class FiscalDevice(models.Model):
         "paused_reason",
         "shift_opened_at",
         "shift_renewed_at",
+        "z_report_due",
     )
 
     name = fields.Char(required=True, tracking=True)
@@ -211,6 +217,13 @@ class FiscalDevice(models.Model):
         help="A connection test passed while the register was paused: the host that sends the "
         "receipts resumes it at its next run.",
     )
+    z_report_due = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The last POS session on this register closed before its Z report could be "
+        "printed (receipts still waiting, or the register not answering): the fiscal queue "
+        "prints it once every receipt is sent and no session uses the register.",
+    )
 
     def _compute_failure_activity_ids(self):
         failed = (
@@ -299,12 +312,15 @@ class FiscalDevice(models.Model):
 
     @api.model
     @contextlib.contextmanager
-    def _fiscal_connector(self, devices=None, timeout=None):
-        """Open the core's connector for `devices` (default: all); closed after use."""
+    def _fiscal_connector(self, devices=None, timeout=None, create=True):
+        """Open the core's connector for `devices` (default: all); closed after use.
+        `create`: False refuses, with a FiscalError, where no outbox is (a web host)."""
         if devices is None:
             devices = self.sudo().with_context(active_test=False).search([])
         conn = open_connector(
-            self._fiscal_connector_config(), [d._fiscal_device_config(timeout) for d in devices]
+            self._fiscal_connector_config(),
+            [d._fiscal_device_config(timeout) for d in devices],
+            create=create,
         )
         try:
             yield conn
@@ -464,6 +480,131 @@ class FiscalDevice(models.Model):
             self._fiscal_write({"shift_opened_at": _utc_datetime(opened)})
         return answer
 
+    # ------------------------------------------------------------------
+    # The register's shift: one for every POS session that sells on it
+    # ------------------------------------------------------------------
+    def _fiscal_open_sessions(self):
+        """The POS sessions that still sell in these registers' shifts."""
+        return (
+            self.env["pos.session"]
+            .sudo()
+            .search(
+                [
+                    ("config_id.fiscal_device_id", "in", self.ids),
+                    ("state", "in", OPEN_SESSION_STATES),
+                ]
+            )
+        )
+
+    def _fiscal_drain(self, seconds):
+        """Send this register's receipts now, as the cron does, for at most `seconds`."""
+        self.ensure_one()
+        orders = self.env["pos.order"]
+        # Every register in the connector: the enqueue step queues the orders of all of them.
+        # Only where the outbox is (create=False): another host leaves it to the cron.
+        with self._fiscal_connector(create=False) as conn:
+            orders._fiscal_settle_queued(conn)
+            orders._fiscal_enqueue_pending(conn)
+            conn.drain(
+                max_seconds=seconds,
+                devices=[self._fiscal_code()],
+                on_result=lambda *outcome: orders._fiscal_write_result(conn, *outcome),
+            )
+
+    def _fiscal_end_shift(self, session):
+        """The last session on the register closed: print the Z report once the register has
+        sent every receipt, else leave it due for the cron. Never raises: a register that does
+        not answer must not stop the session's closing."""
+        self.ensure_one()
+        seconds = self.env["pos.order"]._fiscal_param("z_drain_seconds", 20.0)
+        try:
+            if seconds > 0:
+                self._fiscal_drain(seconds)
+        except (FiscalError, UserError, OSError) as error:  # OSError: the outbox's folder
+            _logger.warning(
+                "Register %s: receipts not sent before the Z report: %s", self.name, error
+            )
+        waiting = self._fiscal_figures()[self.id]["waiting"]
+        if waiting:
+            self.sudo()._fiscal_write({"z_report_due": True})
+            session.message_post(
+                body=_(
+                    "The shift of register %(register)s stays open: %(count)s receipt(s) still "
+                    "wait to be sent. The Z report is printed as soon as they are sent.",
+                    register=self.name,
+                    count=waiting,
+                )
+            )
+            return
+        try:
+            self._fiscal_print_z_report()
+        except UserError as error:
+            self.sudo()._fiscal_write({"z_report_due": True})
+            session.message_post(
+                body=_("Z report not printed, the fiscal queue tries again: %s", error)
+            )
+
+    def _fiscal_print_z_report(self):
+        """Close the register's shift (the Z report) for the closed sessions that sold in it;
+        UserError when the register did not."""
+        self.ensure_one()
+        status = (self._run_register_task("getShiftStatus") or {}).get("shiftStatus") or {}
+        if status.get("state") == "closed":
+            # Closed at the register itself, or by a run that died before its commit: asking
+            # for a Z report again would fail for ever.
+            params = {}
+            message = _(
+                "The shift of register %s was closed already: there is no Z report to print.",
+                self.name,
+            )
+        else:
+            params = (self._run_register_task("closeShift") or {}).get("fiscalParams") or {}
+            message = _(
+                "Z report printed by register %(register)s: shift %(shift)s, fiscal document "
+                "%(document)s.",
+                register=self.name,
+                shift=params.get("shiftNumber"),
+                document=params.get("fiscalDocumentNumber"),
+            )
+        sessions = (
+            self.env["pos.session"]
+            .sudo()
+            .search(
+                [
+                    ("config_id.fiscal_device_id", "=", self.id),
+                    ("state", "=", "closed"),
+                    ("fiscal_z_report_done", "=", False),
+                ]
+            )
+        )
+        values = {"fiscal_z_report_done": True}
+        if params.get("shiftNumber"):
+            values["fiscal_shift_number"] = params["shiftNumber"]
+        sessions._fiscal_write(values)
+        self.sudo()._fiscal_write({"z_report_due": False})
+        for record in (self.sudo(), *sessions):
+            record.message_post(body=message)
+
+    def _fiscal_after_drain(self, conn):
+        """The drain cron's last step: what the outbox says of the registers, for every host
+        to show, then the Z reports due on registers that sent every receipt and serve no open
+        session."""
+        self._fiscal_store_status(conn.status())
+        due = self.filtered(lambda d: d.z_report_due and d.backend == "atol_web")
+        if not due:
+            return
+        figures = due._fiscal_figures()
+        busy = due._fiscal_open_sessions().config_id.fiscal_device_id
+        for device in due - busy:
+            if figures[device.id]["waiting"]:
+                continue
+            try:
+                device._fiscal_print_z_report()
+            except UserError as error:
+                _logger.warning(
+                    "Register %s: the Z report due is not printed yet: %s", device.name, error
+                )
+
     def action_sync_now(self):
         self._fiscal_check_admin()
         self.env["pos.order"]._fiscal_trigger_cron()
@@ -478,17 +619,18 @@ class FiscalDevice(models.Model):
     # Contract for other modules (connector_b)
     # ------------------------------------------------------------------
     @api.model
-    def _fiscal_unsent_count(self):
-        """Paid orders not fiscalized yet plus outbox entries no order accounts for."""
-        orders = self.env["pos.order"].sudo()
-        unsent = orders.search_count([("fiscal_state", "in", ("to_send", "queued", "failed"))])
-        queued = orders.search_count([("fiscal_state", "=", "queued")])
-        devices = self.sudo().with_context(active_test=False).search([])
-        if not devices:
-            return unsent
-        codes = {device._fiscal_code() for device in devices}
-        with self._fiscal_connector(devices) as conn:
-            # One outbox file may serve several databases: count this database's devices only.
-            statuses = conn.status()
-        depth = sum(statuses.get(code, {}).get("depth", 0) for code in codes)
-        return unsent + max(0, depth - queued)
+    def _fiscal_unsent_count(self, company):
+        """Paid orders of `company` whose receipts are still on their way to its registers
+        (to send, queued, or reissued by an administrator), read from PostgreSQL on any host.
+
+        Failed orders and dead letters are left out: they wait for an administrator, not for
+        a register, and must not stop the company's work (connector_b refuses imports while
+        this is not 0) until one acts.
+        """
+        return (
+            self.env["pos.order"]
+            .sudo()
+            .search_count(
+                [("company_id", "=", company.id), ("fiscal_state", "in", FISCAL_WAITING_STATES)]
+            )
+        )

@@ -611,7 +611,7 @@ class PosOrder(models.Model):
                 on_tick=lambda: self._fiscal_enqueue_pending(conn),
                 on_result=lambda *outcome: self._fiscal_write_result(conn, *outcome),
             )
-            devices._fiscal_store_status(conn.status())
+            devices._fiscal_after_drain(conn)
 
     @api.model
     def _fiscal_enqueue_pending(self, conn):

@@ -26,6 +26,11 @@ class PosSession(models.Model):
     )
     fiscal_shift_number = fields.Integer("Register Shift", readonly=True, copy=False)
     fiscal_z_report_done = fields.Boolean("Z Report Done", readonly=True, copy=False)
+    # What the session shows of the shift: the register's, which other tills may share.
+    fiscal_register_shift_opened_at = fields.Datetime(
+        related="config_id.fiscal_device_id.shift_opened_at"
+    )
+    fiscal_z_report_due = fields.Boolean(related="config_id.fiscal_device_id.z_report_due")
     fiscal_shift_warning = fields.Boolean(
         "Shift Limit Near",
         compute="_compute_fiscal_shift_warning",
@@ -113,21 +118,19 @@ class PosSession(models.Model):
             session.fiscal_pending_count = figures.get("waiting", 0)
             session.fiscal_failed_count = figures.get("failed", 0)
 
-    @api.depends("fiscal_shift_opened_at", "state")
+    @api.depends("fiscal_register_shift_opened_at", "state")
     def _compute_fiscal_shift_warning(self):
         hours = self.env["pos.order"]._fiscal_param("shift_warning_hours", 23.0)
         limit = fields.Datetime.now() - timedelta(hours=hours)
         for session in self:
-            opened = session.fiscal_shift_opened_at
+            opened = session.fiscal_register_shift_opened_at
             session.fiscal_shift_warning = bool(
-                opened
-                and not session.fiscal_z_report_done
-                and session.state != "closed"
-                and opened <= limit
+                opened and session.state != "closed" and opened <= limit
             )
 
     # ------------------------------------------------------------------
-    # The register's shift follows the session (ATOL Web Server)
+    # The register's shift (ATOL Web Server): opened by its first session,
+    # closed after its last session and its last receipt
     # ------------------------------------------------------------------
     def _fiscal_drives_shift(self):
         return self.config_id.fiscal_device_id.backend == "atol_web"
@@ -148,7 +151,7 @@ class PosSession(models.Model):
         try:
             status = (device._run_register_task("getShiftStatus") or {}).get("shiftStatus") or {}
             if status.get("state") == "expired":
-                device._run_register_task("closeShift")
+                device._fiscal_print_z_report()
             if status.get("state") == "opened":
                 shift = status.get("number") or 0
             else:
@@ -171,25 +174,30 @@ class PosSession(models.Model):
         result = super()._validate_session(
             balancing_account, amount_to_balance, bank_payment_method_diffs
         )
+        # Not closed: the closing stopped at the balancing wizard, the shift goes on.
         for session in self.filtered(
-            lambda s: s._fiscal_drives_shift() and not s.fiscal_z_report_done
+            lambda s: (
+                s.state == "closed" and s._fiscal_drives_shift() and not s.fiscal_z_report_done
+            )
         ):
             session._fiscal_close_shift()
         return result
 
     def _fiscal_close_shift(self):
+        """The register's shift ends after its last open session, never under another."""
         device = self.config_id.fiscal_device_id
-        try:
-            answer = device._run_register_task("closeShift") or {}
-        except UserError as error:
-            self.message_post(body=_("Z report not printed: %s", error))
+        others = device._fiscal_open_sessions()
+        if others:
+            self.message_post(
+                body=_(
+                    "The shift of register %(register)s stays open: %(sessions)s still sell "
+                    "in it. The Z report is printed after the last of them closes.",
+                    register=device.name,
+                    sessions=", ".join(others.mapped("name")),
+                )
+            )
             return
-        values = {"fiscal_z_report_done": True}
-        shift = self._fiscal_shift_from_answer(answer)
-        if shift:
-            values["fiscal_shift_number"] = shift
-        self._fiscal_write(values)
-        self.message_post(body=_("Z report printed by register %s.", device.name))
+        device._fiscal_end_shift(self)
 
     def action_fiscal_report_x(self):
         self.ensure_one()

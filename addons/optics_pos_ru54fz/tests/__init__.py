@@ -10,4 +10,5 @@ from . import (
     test_outage,
     test_pos_tour,
     test_recovery,
+    test_shift_per_register,
 )

@@ -1,9 +1,11 @@
 import json
 import os
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytz
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -244,14 +246,16 @@ class TestFiscalFlow(FiscalPosCase):
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "failed")
         self.assertIn("Old VAT 18%", order.fiscal_error)
-        self.assertGreater(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
+        unsent = self.env["fiscal.device"]._fiscal_unsent_count
+        self.assertEqual(unsent(self.env.company), 0, "a failed receipt waits for an admin")
 
         mapping.tax_ids = tax18
         order.action_fiscal_reissue()
         self.assertEqual(order.fiscal_state, "reissue")
+        self.assertEqual(unsent(self.env.company), 1)
         self.run_fiscal_cron()
         self.assertEqual(order.fiscal_state, "fiscalized")
-        self.assertEqual(self.env["fiscal.device"]._fiscal_unsent_count(), 0)
+        self.assertEqual(unsent(self.env.company), 0)
 
     def pickup_with_set_off(self, job):
         """A frame of 12,000 picked up: 7,000 paid now and 5,000 of deposit set off."""
@@ -586,11 +590,24 @@ class TestFiscalFlow(FiscalPosCase):
     def test_shift_warning_near_24_hours(self):
         session = self.pos_session
         self.assertFalse(session.fiscal_shift_warning)
-        session._fiscal_write(
-            {"fiscal_shift_opened_at": session.fiscal_shift_opened_at.replace(year=2020)}
-        )
+        # The register's shift, whichever session opened it.
+        opened = self.device.shift_opened_at
+        self.assertEqual(session.fiscal_register_shift_opened_at, opened)
+        self.device._fiscal_write({"shift_opened_at": opened.replace(year=2020)})
         self.assertTrue(session.fiscal_shift_warning)
         self.assertTrue(self.config.fiscal_status_for_ui()["shift_warning"])
+
+    def test_the_shift_the_drain_renewed_is_the_one_shown(self):
+        self.emulator.age_shift(25)
+        self.device._run_register_task("getShiftStatus")
+        self.assertLess(self.device.shift_opened_at, fields.Datetime.now() - timedelta(hours=24))
+        self.assertTrue(self.pos_session.fiscal_shift_warning)
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        # The register refuses the receipt for its shift: the drain closes it and opens one.
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        self.assertGreater(self.device.shift_opened_at, fields.Datetime.now() - timedelta(hours=1))
+        self.assertFalse(self.pos_session.fiscal_shift_warning)
 
     def test_pos_status_light(self):
         self.assertEqual(self.config.fiscal_status_for_ui()["level"], "green")

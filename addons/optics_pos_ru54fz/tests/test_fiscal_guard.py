@@ -46,6 +46,7 @@ FORGED = {
     "resume_requested": True,
     "shift_opened_at": "2026-01-01 10:00:00",
     "shift_renewed_at": "2026-01-01 10:00:00",
+    "z_report_due": True,
 }
 
 
