@@ -1,7 +1,7 @@
 {
     "name": "Russian Accounting Extras",
     "summary": "Store cash accounts, cash orders KO-1/KO-2, cash book KO-4, gross profit",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "Optics Retail Suite",
     "website": "https://github.com/optics-retail/optics-suite",

@@ -117,7 +117,8 @@ class FiscalMetricsController(http.Controller):
             with contextlib.ExitStack() as stack:
                 outbox = None
                 if devices:
-                    conn = stack.enter_context(devices._fiscal_connector(devices))
+                    # The outbox is the cron host's: scraped elsewhere, this answers 503.
+                    conn = stack.enter_context(devices._fiscal_connector(devices, create=False))
                     outbox = OutboxCollector(conn)
                 registry.register(OdooFiscalCollector(env, outbox))
                 body = generate_latest(registry)

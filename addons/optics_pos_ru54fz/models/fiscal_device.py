@@ -3,6 +3,7 @@ import logging
 import os
 from datetime import datetime, timezone
 
+from fiscal_connector.backends.atol_web import shift_counters
 from fiscal_connector.connector import shift_opening, with_backend
 from fiscal_connector.errors import FiscalError
 from stdnum.ru import inn as ru_inn
@@ -289,7 +290,6 @@ class FiscalDevice(models.Model):
         fiscal_param = self.env["pos.order"]._fiscal_param
         policy = {name: fiscal_param(name, default) for name, default in CONNECTOR_PARAMS.items()}
         path = self._fiscal_outbox_path()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         return ConnectorConfig(path, redis_url=config.get("fiscal_redis_url") or None, **policy)
 
     def _fiscal_device_config(self, timeout=None):
@@ -314,7 +314,7 @@ class FiscalDevice(models.Model):
     @contextlib.contextmanager
     def _fiscal_connector(self, devices=None, timeout=None, create=True):
         """Open the core's connector for `devices` (default: all); closed after use.
-        `create`: False refuses, with a FiscalError, where no outbox is (a web host)."""
+        `create`: False refuses (FiscalError) on a host that holds no outbox."""
         if devices is None:
             devices = self.sudo().with_context(active_test=False).search([])
         conn = open_connector(
@@ -496,37 +496,16 @@ class FiscalDevice(models.Model):
             )
         )
 
-    def _fiscal_drain(self, seconds):
-        """Send this register's receipts now, as the cron does, for at most `seconds`."""
-        self.ensure_one()
-        orders = self.env["pos.order"]
-        # Every register in the connector: the enqueue step queues the orders of all of them.
-        # Only where the outbox is (create=False): another host leaves it to the cron.
-        with self._fiscal_connector(create=False) as conn:
-            orders._fiscal_settle_queued(conn)
-            orders._fiscal_enqueue_pending(conn)
-            conn.drain(
-                max_seconds=seconds,
-                devices=[self._fiscal_code()],
-                on_result=lambda *outcome: orders._fiscal_write_result(conn, *outcome),
-            )
-
     def _fiscal_end_shift(self, session):
-        """The last session on the register closed: print the Z report once the register has
-        sent every receipt, else leave it due for the cron. Never raises: a register that does
-        not answer must not stop the session's closing."""
+        """The last session on the register closed: print the Z report now if the register has
+        sent every receipt, else leave it due for the drain cron, triggered now, which prints it
+        once they are sent. Never raises: a register that does not answer must not stop the
+        session's closing, and the closing request neither sends receipts nor commits."""
         self.ensure_one()
-        seconds = self.env["pos.order"]._fiscal_param("z_drain_seconds", 20.0)
-        try:
-            if seconds > 0:
-                self._fiscal_drain(seconds)
-        except (FiscalError, UserError, OSError) as error:  # OSError: the outbox's folder
-            _logger.warning(
-                "Register %s: receipts not sent before the Z report: %s", self.name, error
-            )
         waiting = self._fiscal_figures()[self.id]["waiting"]
         if waiting:
             self.sudo()._fiscal_write({"z_report_due": True})
+            self.env["pos.order"]._fiscal_trigger_cron()
             session.message_post(
                 body=_(
                     "The shift of register %(register)s stays open: %(count)s receipt(s) still "
@@ -558,6 +537,9 @@ class FiscalDevice(models.Model):
                 self.name,
             )
         else:
+            # The register's own counters, read before the Z report resets them.
+            totals = (self._run_register_task("getShiftTotals") or {}).get("shiftTotals") or {}
+            counters = shift_counters(totals)
             params = (self._run_register_task("closeShift") or {}).get("fiscalParams") or {}
             message = _(
                 "Z report printed by register %(register)s: shift %(shift)s, fiscal document "
@@ -578,6 +560,14 @@ class FiscalDevice(models.Model):
             )
         )
         values = {"fiscal_z_report_done": True}
+        if params:
+            values.update(
+                fiscal_z_counted=True,
+                fiscal_z_cash_total=float(counters["cash"]),
+                fiscal_z_electronic_total=float(counters["electronic"]),
+                fiscal_z_prepaid_total=float(counters["prepaid"]),
+                fiscal_z_credit_total=float(counters["credit"]),
+            )
         if params.get("shiftNumber"):
             values["fiscal_shift_number"] = params["shiftNumber"]
         sessions._fiscal_write(values)

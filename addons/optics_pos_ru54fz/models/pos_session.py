@@ -15,6 +15,11 @@ class PosSession(models.Model):
         "fiscal_refund_total",
         "fiscal_cash_total",
         "fiscal_electronic_total",
+        "fiscal_z_counted",
+        "fiscal_z_cash_total",
+        "fiscal_z_electronic_total",
+        "fiscal_z_prepaid_total",
+        "fiscal_z_credit_total",
     )
 
     fiscal_device_id = fields.Many2one(related="config_id.fiscal_device_id", string="Cash Register")
@@ -59,6 +64,29 @@ class PosSession(models.Model):
         readonly=True,
         copy=False,
         help="Electronic payments on fiscalized receipts: sales minus returns.",
+    )
+    # The register's own counters of the shift the session's Z report closed (shared by
+    # every session that sold in that shift), net of returns.
+    fiscal_z_counted = fields.Boolean(
+        "Register Counters Read",
+        readonly=True,
+        copy=False,
+        help="The register's own counters of the shift were read before its Z report.",
+    )
+    fiscal_z_cash_total = fields.Monetary("Register Cash", readonly=True, copy=False)
+    fiscal_z_electronic_total = fields.Monetary("Register Electronic", readonly=True, copy=False)
+    fiscal_z_prepaid_total = fields.Monetary(
+        "Register Advances Set Off",
+        readonly=True,
+        copy=False,
+        help="Deposits and advances set off against settlements in the shift (tag 1215): "
+        "money taken earlier, not in this shift's payments.",
+    )
+    fiscal_z_credit_total = fields.Monetary(
+        "Register Credit",
+        readonly=True,
+        copy=False,
+        help="Sales on credit in the shift (tag 1216): money not taken yet.",
     )
     fiscal_fiscalized_count = fields.Integer(
         "Fiscalized Receipts", compute="_compute_fiscal_counts"

@@ -1,7 +1,10 @@
+import os
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
 
 from .common import FiscalPosCase
 
@@ -48,6 +51,15 @@ class TestFiscalMetricsRoute(FiscalPosCase, HttpCase):
             self.device_figure(figures, "fiscal_queue_entries", state=state) or 0
             for state in WAITING
         )
+
+    def test_a_host_without_the_outbox_answers_503_and_makes_none(self):
+        elsewhere = os.path.join(self.fiscal_tmp, "web-host", "{db}.sqlite3")
+        config["fiscal_outbox_path"] = elsewhere
+        with self.assertLogs("odoo.addons.optics_pos_ru54fz.controllers.main", "WARNING"):
+            response = self.scrape()
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("outbox is unavailable", response.text)
+        self.assertFalse(os.path.exists(os.path.dirname(elsewhere)))
 
     def test_refused_without_the_right_token(self):
         for authorization in (None, "Bearer wrong-token-of-the-same-size", "Basic " + TOKEN, TOKEN):

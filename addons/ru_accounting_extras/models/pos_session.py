@@ -8,6 +8,9 @@ Z_FIELDS = (
     "fiscal_cash_total",
     "fiscal_electronic_total",
     "fiscal_z_report_done",
+    "fiscal_z_counted",
+    "fiscal_z_cash_total",
+    "fiscal_z_electronic_total",
 )
 
 
@@ -80,16 +83,41 @@ class PosSession(models.Model):
     # Recomputed when the fiscal totals or the Z report change (the drain's results)
     # and when the session's state does (closing), never on a sale: it then reads
     # the payments as they are.
+    def _ru_z_shift_sessions(self):
+        """The sessions whose POS payments the session's Z report counted: with the register's
+        own counters, every session that sold in the register's shift it closed."""
+        self.ensure_one()
+        if not self.fiscal_z_counted:
+            return self
+        return self.search(
+            [
+                ("config_id.fiscal_device_id", "=", self.config_id.fiscal_device_id.id),
+                ("fiscal_shift_number", "=", self.fiscal_shift_number),
+                ("fiscal_z_counted", "=", True),
+            ]
+        )
+
     @api.depends("state", *Z_FIELDS)
     def _compute_ru_z_reconciliation(self):
         for session in self:
             currency = session.currency_id
-            cash, electronic = session.ru_payment_cash_total, session.ru_payment_electronic_total
-            cash_diff = currency.round(session.fiscal_cash_total - cash)
-            electronic_diff = currency.round(session.fiscal_electronic_total - electronic)
-            total_diff = currency.round(
-                session.fiscal_sale_total - session.fiscal_refund_total - cash - electronic
-            )
+            shift = session._ru_z_shift_sessions()
+            paid = shift._ru_payment_totals()
+            cash = sum(paid[s.id]["cash"] for s in shift)
+            electronic = sum(paid[s.id]["electronic"] for s in shift)
+            if session.fiscal_z_counted:
+                # The register's counters: deposits set off (1215) and credit (1216) are no
+                # money taken in this shift, so they stay out of the comparison.
+                fiscal_cash = session.fiscal_z_cash_total
+                fiscal_electronic = session.fiscal_z_electronic_total
+                net_sales = fiscal_cash + fiscal_electronic
+            else:
+                fiscal_cash = session.fiscal_cash_total
+                fiscal_electronic = session.fiscal_electronic_total
+                net_sales = session.fiscal_sale_total - session.fiscal_refund_total
+            cash_diff = currency.round(fiscal_cash - cash)
+            electronic_diff = currency.round(fiscal_electronic - electronic)
+            total_diff = currency.round(net_sales - cash - electronic)
             differs = any(
                 not currency.is_zero(diff) for diff in (cash_diff, electronic_diff, total_diff)
             )

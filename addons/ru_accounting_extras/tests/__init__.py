@@ -3,4 +3,5 @@ from . import (
     test_cash_orders,
     test_pos_gross_profit,
     test_translation,
+    test_z_register_counters,
 )
