@@ -65,6 +65,61 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         )
         self.start_tour(url, tour, login="pos_user", code=code)
 
+    def test_global_discount_and_cash_rounding_reach_the_register(self):
+        if "discount_product_id" not in self.main_pos_config._fields:
+            self.skipTest("pos_discount is not installed")
+        self.start_fiscal_emulator()
+        Product = self.env["product.product"]
+        discount = Product.create(
+            {"name": "Global discount", "type": "service", "available_in_pos": True}
+        )
+        discount.taxes_id = False
+        Product.create(
+            {"name": "Glasses Case", "available_in_pos": True, "list_price": 1234.56}
+        ).taxes_id = False
+        company = self.env.company
+        to_the_ruble = self.env["account.cash.rounding"].create(
+            {
+                "name": "To the ruble",
+                "rounding": 1.0,
+                "strategy": "add_invoice_line",
+                "profit_account_id": company.default_cash_difference_income_account_id.id,
+                "loss_account_id": company.default_cash_difference_expense_account_id.id,
+                "rounding_method": "HALF-UP",
+            }
+        )
+        self.main_pos_config.write(
+            {
+                "module_pos_discount": True,
+                "discount_product_id": discount.id,
+                "discount_pc": 10.0,
+                "cash_rounding": True,
+                "only_round_cash_method": False,
+                "rounding_method": to_the_ruble.id,
+            }
+        )
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        url = f"/pos/ui?config_id={self.main_pos_config.id}"
+        self.start_tour(url, "OpticsFiscalDiscountRoundingTour", login="pos_user")
+
+        (order,) = self.env["pos.order"].search(
+            [("session_id", "=", self.main_pos_config.current_session_id.id)]
+        )
+        self.assertEqual(order.fiscal_state, "to_send")
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "fiscalized", order.fiscal_error)
+        document = self.emulator.app.register.find(key=order.fiscal_key)
+        task = json.loads(document["body"])["request"][0]
+        # 1,234.56 less 10 % (123.46) less the 10 kopecks rounded off: one positive item.
+        self.assertEqual(
+            [(i["name"], i["price"], i["quantity"], i["amount"]) for i in task["items"]],
+            [("Glasses Case", 1111.0, 1.0, 1111.0)],
+        )
+        self.assertEqual(
+            (task["total"], task["payments"]), (1111.0, [{"type": "cash", "sum": 1111.0}])
+        )
+        self.start_tour(url, "OpticsFiscalReprintTour", login="pos_user")
+
     def test_order_mixing_sale_and_return_is_stopped_before_payment(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()
         url = f"/pos/ui?config_id={self.main_pos_config.id}"

@@ -6,6 +6,7 @@ import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScr
 import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
 import * as Chrome from "@point_of_sale/../tests/tours/helpers/ChromeTourMethods";
 import * as ErrorPopup from "@point_of_sale/../tests/tours/helpers/ErrorPopupTourMethods";
+import * as NumberPopup from "@point_of_sale/../tests/tours/helpers/NumberPopupTourMethods";
 import { registry } from "@web/core/registry";
 
 // Sell and pay: the receipt says the fiscal receipt is queued, the header shows the light.
@@ -207,4 +208,36 @@ registry.category("web_tour.tours").add("OpticsFiscalRussianReprintTour", {
             },
         ].flat();
     },
+});
+
+// A global discount of 10 % and cash rounding to the ruble: paid in cash, the receipt
+// screen shows the fiscal block; the server spreads both over the line (tested there).
+registry.category("web_tour.tours").add("OpticsFiscalDiscountRoundingTour", {
+    test: true,
+    url: "/pos/ui",
+    steps: () =>
+        [
+            ProductScreen.confirmOpeningPopup(),
+            ProductScreen.clickHomeCategory(),
+            ProductScreen.addOrderline("Glasses Case", "1"),
+            {
+                content: "open the global discount",
+                trigger: ".control-button.js_discount",
+            },
+            NumberPopup.enterValue("10"),
+            NumberPopup.clickConfirm(),
+            ProductScreen.totalAmountIs("1,111.10"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.totalIs("1,111.00"),
+            PaymentScreen.clickPaymentMethod("Cash"),
+            PaymentScreen.remainingIs("0.0"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.receiptIsThere(),
+            {
+                content: "the receipt says the fiscal receipt is queued",
+                trigger: ".pos-receipt .o_fiscal_receipt .o_fiscal_queued",
+                isCheck: true,
+            },
+            ReceiptScreen.clickNextOrder(),
+        ].flat(),
 });
