@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 
-from .pos_order import _money
+from .pos_order_receipt import _money
 
 
 class MrpProduction(models.Model):
