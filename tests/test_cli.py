@@ -58,9 +58,10 @@ def test_config_file_formats(kind, tmp_path, atol_web_emulator, atol_online_emul
     assert run("--config", str(path), "enqueue", str(empty)).stdout == "nothing to queue\n"
     status = json.loads(run("--config", str(path), "--json", "status").stdout)
     assert status == {code: {"depth": 0, "oldest_pending_age": None, "states": {},
-                             "last_success": None, "last_error": None, "cleared_error": None,
-                             "unreachable_since": None, "paused": None, "paused_at": None,
-                             "shift_opened_at": None, "shift_renewed_at": None, "breaker": "closed",
+                             "last_success": None, "last_error": None, "last_error_kind": None,
+                             "cleared_error": None, "unreachable_since": None, "paused": None,
+                             "paused_kind": None, "paused_at": None, "shift_opened_at": None,
+                             "shift_renewed_at": None, "breaker": "closed",
                              "breaker_opened_at": None}
                       for code in ("cloud", "web")}
 

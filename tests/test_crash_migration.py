@@ -65,7 +65,7 @@ def _check_current(path, triggers):
     box.close()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         rows = conn.execute("SELECT id, key, state FROM entry ORDER BY id").fetchall()

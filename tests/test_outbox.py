@@ -23,7 +23,7 @@ def outbox(tmp_path):
 def test_pragmas_and_schema_version(outbox):
     conn = sqlite3.connect(outbox.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
     own = outbox._conn()
     assert own.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert own.execute("PRAGMA foreign_keys").fetchone()[0] == 1

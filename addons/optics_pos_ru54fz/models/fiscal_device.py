@@ -71,6 +71,8 @@ class FiscalDevice(models.Model):
         "status_at",
         "resume_requested",
         "paused_reason",
+        "last_error_kind",
+        "paused_kind",
         "shift_opened_at",
         "shift_renewed_at",
         "z_report_due",
@@ -190,7 +192,16 @@ class FiscalDevice(models.Model):
         "in a row and is left alone for a while. Half-open: one receipt tries again.",
     )
     last_success = fields.Datetime(readonly=True, copy=False)
-    last_error = fields.Char(readonly=True, copy=False)
+    last_error = fields.Char(
+        "Technical Detail",
+        readonly=True,
+        copy=False,
+        help="The connector's own text of the last error, for the technician.",
+    )
+    last_error_kind = fields.Char(readonly=True, copy=False)
+    last_error_message = fields.Char("Last Error", compute="_compute_error_messages")
+    paused_kind = fields.Char(readonly=True, copy=False)
+    paused_message = fields.Char("Paused Because", compute="_compute_error_messages")
     paused_reason = fields.Char(
         "Paused",
         readonly=True,
@@ -354,7 +365,9 @@ class FiscalDevice(models.Model):
                 "breaker_state": status.get("breaker") or False,
                 "last_success": _utc_datetime(status.get("last_success")),
                 "last_error": device._fiscal_mask(status.get("last_error") or "") or False,
+                "last_error_kind": status.get("last_error_kind") or False,
                 "paused_reason": device._fiscal_mask(status.get("paused") or "") or False,
+                "paused_kind": status.get("paused_kind") or False,
                 "shift_renewed_at": _utc_datetime(status.get("shift_renewed_at")),
             }
             if values["shift_renewed_at"] != device.shift_renewed_at:
@@ -362,6 +375,52 @@ class FiscalDevice(models.Model):
             changed = {name: value for name, value in values.items() if device[name] != value}
             if changed:
                 device._fiscal_write({**changed, "status_at": fields.Datetime.now()})
+
+    @api.depends_context("lang")
+    @api.depends("last_error", "last_error_kind", "paused_reason", "paused_kind")
+    def _compute_error_messages(self):
+        for device in self:
+            device.last_error_message = device._fiscal_error_message(
+                device.last_error_kind, device.last_error
+            )
+            device.paused_message = device._fiscal_error_message(
+                device.paused_kind, device.paused_reason
+            )
+
+    @api.model
+    def _fiscal_error_message(self, kind, detail):
+        """An error of the connector in the user's language, by its kind ("refused:234",
+        see fiscal_connector.errors.error_kind); its own English text (`detail`) where the
+        kind has no wording here."""
+        # An if-chain, not a table of lambdas: _() finds the user's language in its caller's
+        # frame, and a lambda's frame has none.
+        name, _sep, code = (kind or "").partition(":")
+        if name == "refused" and code:
+            return _("The register refused the receipt (error %s); nothing was registered.", code)
+        if name == "refused":
+            return _("The register refused the receipt; nothing was registered.")
+        if name == "invalid":
+            return _("The receipt breaks a rule of FFD 1.2; nothing was registered.")
+        if name == "unreachable":
+            return _("The register does not answer: the receipt waits and is sent again.")
+        if name == "processing":
+            return _("The register is still processing the receipt: it is asked again.")
+        if name == "interrupted":
+            return _("Sending was interrupted: the register is asked what became of the receipt.")
+        if name == "reference":
+            return _(
+                "The sale this return refers to was refused: reissue the sale first, then "
+                "this return."
+            )
+        if name == "waiting_reference":
+            return _("Waits until the sale it returns is registered.")
+        if name == "settings":
+            return _(
+                "The register refused its settings (error %s): check the login, password and "
+                "group code.",
+                code or "?",
+            )
+        return detail or False
 
     def _fiscal_figures(self, domain=()):
         """The numbers of each device, for every screen that shows them: {id: figures}.

@@ -66,6 +66,7 @@ class PosOrder(models.Model):
         "fiscal_cash_amount",
         "fiscal_electronic_amount",
         "fiscal_error",
+        "fiscal_error_kind",
         "fiscal_correction",
     )
 
@@ -98,7 +99,14 @@ class PosOrder(models.Model):
         copy=False,
         help="Electronic payments on the fiscal document, negative for returns.",
     )
-    fiscal_error = fields.Text(readonly=True, copy=False)
+    fiscal_error = fields.Text(
+        "Fiscal Error Detail",
+        readonly=True,
+        copy=False,
+        help="Why the receipt waits or failed, in the words of the step that said so.",
+    )
+    fiscal_error_kind = fields.Char(readonly=True, copy=False)
+    fiscal_error_message = fields.Text("Fiscal Error", compute="_compute_fiscal_error_message")
     fiscal_correction = fields.Boolean(
         "Correction Receipt",
         readonly=True,
@@ -130,6 +138,19 @@ class PosOrder(models.Model):
     _sql_constraints = [
         ("fiscal_key_unique", "UNIQUE(fiscal_key)", "A fiscal key is used by one order only."),
     ]
+
+    @api.depends_context("lang")
+    @api.depends("fiscal_error", "fiscal_error_kind")
+    def _compute_fiscal_error_message(self):
+        word = self.env["fiscal.device"]._fiscal_error_message
+        for order in self:
+            order.fiscal_error_message = word(order.fiscal_error_kind, order.fiscal_error)
+
+    def _fiscal_write(self, values):
+        # An error written without its kind is worded already (by Odoo, or by the builder).
+        if "fiscal_error" in values and "fiscal_error_kind" not in values:
+            values = {**values, "fiscal_error_kind": False}
+        return super()._fiscal_write(values)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -377,7 +398,13 @@ class PosOrder(models.Model):
                 order._fiscal_write({"fiscal_error": str(error)})
                 break
             except (FiscalError, UserError, ValidationError) as error:
-                order._fiscal_write({"fiscal_state": "failed", "fiscal_error": str(error)})
+                order._fiscal_write(
+                    {
+                        "fiscal_state": "failed",
+                        "fiscal_error": str(error),
+                        "fiscal_error_kind": getattr(error, "kind", False),
+                    }
+                )
                 order._fiscal_flag_failure()
                 continue
             order._fiscal_write({"fiscal_state": "queued", "fiscal_error": False})
@@ -494,8 +521,9 @@ class PosOrder(models.Model):
             return
         try:
             with self.env.cr.savepoint():
-                order._fiscal_record_chain(conn.entry(key))
-                order._fiscal_apply_outcome(state, result, error)
+                entry = conn.entry(key) or {}
+                order._fiscal_record_chain(entry)
+                order._fiscal_apply_outcome(state, result, error, entry.get("last_error_kind"))
                 if order.fiscal_state == "fiscalized":
                     order.session_id._fiscal_refresh_totals()
                 order._fiscal_notify_till()
@@ -528,26 +556,29 @@ class PosOrder(models.Model):
                 continue
             order._fiscal_record_chain(entry)
             order._fiscal_apply_outcome(
-                entry["state"], entry.get("result"), entry.get("last_error")
+                entry["state"], entry.get("result"), entry.get("last_error"),
+                entry.get("last_error_kind"),
             )
         queued.filtered(
             lambda o: o.fiscal_state == "fiscalized"
         ).session_id._fiscal_refresh_totals()
         _auto_commit(self.env)
 
-    def _fiscal_apply_outcome(self, state, result, error):
+    def _fiscal_apply_outcome(self, state, result, error, kind=None):
+        """An outbox entry's state onto the order; `kind`: its error's (errors.error_kind)."""
         if state == OUTBOX_DONE and result:
             self._fiscal_apply_result(result)
         elif state == OUTBOX_DEAD:
             self._fiscal_write(
                 {
                     "fiscal_state": "failed",
-                    "fiscal_error": error or _("The register refused the receipt."),
+                    "fiscal_error": error or False,
+                    "fiscal_error_kind": kind or "refused",
                 }
             )
             self._fiscal_flag_failure()
         elif error and error != self.fiscal_error:
-            self._fiscal_write({"fiscal_error": error})
+            self._fiscal_write({"fiscal_error": error, "fiscal_error_kind": kind or False})
 
     def _fiscal_payment_split(self):
         """(cash, electronic) of the document, signed like the order's amounts."""
@@ -594,12 +625,14 @@ class PosOrder(models.Model):
         """One task per failed order for its register's fiscal administrator, kept up to
         date with the reason until the receipt is registered."""
         for order in self.sudo():
-            note = order.fiscal_device_id._fiscal_mask(order.fiscal_error or "")
+            user = order.fiscal_device_id._fiscal_responsible()
+            # In the words the administrator reads.
+            message = order.with_context(lang=user.lang or self.env.lang).fiscal_error_message
+            note = order.fiscal_device_id._fiscal_mask(message or "")
             activity = order._fiscal_failure_activities()
             if activity:
                 activity.note = note
                 continue
-            user = order.fiscal_device_id._fiscal_responsible()
             if user:
                 order.activity_schedule(FAILURE_ACTIVITY, note=note, user_id=user.id)
 

@@ -629,7 +629,7 @@ class TestFiscalFlow(FiscalPosCase):
         self.assertEqual(len(task), 1)
         self.assertEqual(task.user_id, admin)
         self.assertEqual(task.activity_type_id, self.env.ref(FAILURE_ACTIVITY))
-        self.assertIn("refused the document", str(task.note))
+        self.assertIn("The register refused the receipt", str(task.note))
         self.assertEqual(self.device.failure_activity_ids, task)
         info = order.fiscal_info_for_ui([order.pos_reference])[order.pos_reference]
         self.assertEqual(info["notified"], admin.name)

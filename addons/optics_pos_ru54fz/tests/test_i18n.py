@@ -1,7 +1,7 @@
 import polib
 from lxml import etree
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools.misc import file_path
 from odoo.tools.translate import TranslationModuleReader
 
@@ -121,6 +121,26 @@ class TestRussianScreens(FiscalPosCase):
         )
         info = order.with_context(lang="ru_RU")._fiscal_info_for_ui()
         self.assertEqual(info["state_label"], self.russian["Fiscalized"])
+
+    def test_connector_errors_are_worded_in_russian(self):
+        self.device.responsible_id = new_test_user(
+            self.env, "kkt_admin_ru", groups="optics_pos_ru54fz.group_fiscal_admin", lang="ru_RU"
+        )
+        self.emulator.set_faults(fail=1)  # an FN error (234): the register refuses it
+        (order,) = self.sell(self.ui_order([(self.lens, 1)]))
+        self.run_fiscal_cron()
+        self.assertEqual(order.fiscal_state, "failed")
+        self.assertEqual(order.fiscal_error_kind, "refused:234")
+        russian = order.with_context(lang="ru_RU").fiscal_error_message
+        english = "The register refused the receipt (error %s); nothing was registered."
+        self.assertEqual(russian, self.russian[english] % 234)
+        device = self.device.with_context(lang="ru_RU")
+        self.assertEqual(device.last_error_message, russian)
+        self.assertIn("234", device.last_error)  # the connector's own text, kept as detail
+        self.assertEqual(order.activity_ids.note.striptags(), russian)  # in the admin's language
+        for kind in ("unreachable", "processing", "interrupted", "reference", "settings:12"):
+            worded = device._fiscal_error_message(kind, "English detail")
+            self.assertRegex(worded, "[а-яё]{4}", f"{kind}: not in Russian")
 
     def test_pos_strings_reach_the_till_in_russian(self):
         translations, _lang = self.env["ir.http"].get_translations_for_webclient(

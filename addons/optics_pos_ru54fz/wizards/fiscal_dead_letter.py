@@ -32,7 +32,9 @@ class FiscalDeadLetter(models.TransientModel):
                     "key": order.fiscal_key,
                     "device_id": order.fiscal_device_id.id,
                     "order_id": order.id,
-                    "last_error": order.fiscal_device_id._fiscal_mask(order.fiscal_error or ""),
+                    "last_error": order.fiscal_device_id._fiscal_mask(
+                        order.fiscal_error_message or ""
+                    ),
                 }
                 for order in orders
             ]

@@ -36,6 +36,7 @@ from .errors import (
     OutboxError,
     PermanentBackendError,
     TransientBackendError,
+    error_kind,
 )
 from .locks import forget_owner, owner_id
 from .outbox import DEAD, RETRY_WAIT, UNKNOWN, crashpoint, send_key
@@ -218,12 +219,14 @@ class _DeviceRun:
             # Not the receipt's fault: it goes back as it was and the device waits for
             # its settings to change (or for a successful connection test).
             outbox.unclaim(row["id"], self.drain.token, row["state"], row["submitted"])
-            outbox.pause(self.code, str(error), self.drain.settings[self.code])
+            outbox.pause(self.code, str(error), self.drain.settings[self.code],
+                         kind=error_kind(error.kind, error.code))
             _logger.warning("Device %s paused: %s", self.code, error)
             self.skipped = f"paused: {error}"
             return False
         except PermanentBackendError as error:
-            return self._record(row, DEAD, started, last_error=str(error))
+            return self._record(row, DEAD, started, last_error=str(error),
+                                last_error_kind=error_kind(error.kind, error.code))
         except Exception as error:  # noqa: BLE001 - any failure mid-call leaves the outcome unknown
             if not isinstance(error, TransientBackendError):
                 _logger.exception("Unexpected error while sending %s", row["key"])
@@ -231,21 +234,23 @@ class _DeviceRun:
             wait = max(backoff_delay(row["attempts"] + 1, config.backoff_base, config.backoff_cap),
                        self.backend.retry_floor)
             return self._record(row, UNKNOWN, started, answered=False, last_error=str(error),
-                                next_attempt_at=clock.time() + wait)
+                                last_error_kind="unreachable", next_attempt_at=clock.time() + wait)
         if self.backend.refused_for_shift(outcome):
             return self._spend_key(row, outcome)
         fields = {"backend_ref": outcome.ref} if outcome.ref else {}
         if outcome.state == DONE:
             result = dataclasses.replace(outcome.result, operation=operation)
             return self._record(row, DONE, started, result=result.to_dict(), last_error=None,
-                                **fields)
+                                last_error_kind=None, **fields)
         if outcome.state == FAILED:
-            return self._record(row, DEAD, started, last_error=outcome.error, **fields)
+            return self._record(row, DEAD, started, last_error=outcome.error,
+                                last_error_kind=error_kind("refused", outcome.code), **fields)
         # Accepted but not finished (or lost track): ask again later, not a failed attempt.
         return self._record(
             row, RETRY_WAIT, started, attempts=row["attempts"],
             next_attempt_at=clock.time() + config.poll_interval,
-            last_error=f"backend says {outcome.state}: asking again", **fields,
+            last_error=f"backend says {outcome.state}: asking again",
+            last_error_kind="processing", **fields,
         )
 
     def _record(self, row, state, started, answered=True, **fields):

@@ -518,7 +518,7 @@ class Outbox:
             )
             tx.execute(
                 "UPDATE entry SET state = 'unknown', submitted = 1, claim = NULL, "
-                "last_error = ?, updated_at = ? WHERE id = ?",
+                "last_error = ?, last_error_kind = 'interrupted', updated_at = ? WHERE id = ?",
                 ("drainer stopped while sending; outcome unknown", now, head["id"]),
             )
             head.update(state=UNKNOWN, submitted=1, next_attempt_at=now)
@@ -549,16 +549,16 @@ class Outbox:
                 "retry that document first, then this one"
             )
             tx.execute(
-                "UPDATE entry SET state = 'dead', notified = 0, last_error = ?, updated_at = ? "
-                "WHERE id = ?",
+                "UPDATE entry SET state = 'dead', notified = 0, last_error = ?, "
+                "last_error_kind = 'reference', updated_at = ? WHERE id = ?",
                 (error, now, head["id"]),
             )
-            head.update(state=DEAD, last_error=error)
+            head.update(state=DEAD, last_error=error, last_error_kind="reference")
             return "dead"
         wait_until = now + poll_interval
         tx.execute(
             "UPDATE entry SET state = 'retry_wait', next_attempt_at = ?, last_error = ?, "
-            "updated_at = ? WHERE id = ?",
+            "last_error_kind = 'waiting_reference', updated_at = ? WHERE id = ?",
             (wait_until, f"waiting for {head['after_key']} to be fiscalized", now, head["id"]),
         )
         head.update(next_attempt_at=wait_until)
@@ -600,15 +600,17 @@ class Outbox:
         error = fields.get("last_error")
         tx.execute(
             "INSERT INTO device_info (device, last_success, last_error, last_error_at, "
-            "unreachable_since, latency_seconds_sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+            "unreachable_since, latency_seconds_sum, last_error_kind) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
             "ON CONFLICT (device) DO UPDATE SET "
             "last_success = COALESCE(excluded.last_success, last_success), "
             "last_error = IIF(?3 IS NULL, last_error, ?3), "
+            "last_error_kind = IIF(?3 IS NULL, last_error_kind, ?7), "
             "last_error_at = IIF(?3 IS NULL, last_error_at, ?4), "
             "unreachable_since = IIF(?5 IS NULL, NULL, COALESCE(unreachable_since, ?5)), "
             "latency_seconds_sum = latency_seconds_sum + ?6",
             (device, now if state == DONE else None, error, now if error else None,
-             None if answered else now, seconds),
+             None if answered else now, seconds, fields.get("last_error_kind")),
         )
         if attempt is not None:
             tx.execute(
@@ -634,7 +636,7 @@ class Outbox:
 
     def unnotified(self, limit=200):
         rows = self._read(
-            "SELECT id, key, state, result, last_error FROM entry "
+            "SELECT id, key, state, result, last_error, last_error_kind FROM entry "
             "WHERE state IN ('done', 'dead') AND notified = 0 ORDER BY id LIMIT ?",
             (limit,),
         )
@@ -785,9 +787,11 @@ class Outbox:
                 "states": states,
                 "last_success": success,
                 "last_error": None if cleared else error,
+                "last_error_kind": None if cleared else info.get("last_error_kind"),
                 "cleared_error": error if cleared else None,
                 "unreachable_since": info.get("unreachable_since"),
                 "paused": info.get("paused_reason"),
+                "paused_kind": info.get("paused_kind"),
                 "paused_at": info.get("paused_at"),
                 "shift_opened_at": info.get("shift_opened_at"),
                 "shift_renewed_at": info.get("shift_renewed_at"),
@@ -809,14 +813,15 @@ class Outbox:
                 (device, *values.values()),
             )
 
-    def pause(self, device, reason, settings):
+    def pause(self, device, reason, settings, kind="settings"):
         """Stop draining `device` until its settings differ from `settings` (a hash) or
         resume() is called: the backend refused the device's configuration."""
         self._set_device_info(device, paused_reason=reason, paused_settings=settings,
-                              paused_at=self.clock.time())
+                              paused_at=self.clock.time(), paused_kind=kind)
 
     def resume(self, device):
-        self._set_device_info(device, paused_reason=None, paused_settings=None, paused_at=None)
+        self._set_device_info(device, paused_reason=None, paused_settings=None, paused_at=None,
+                              paused_kind=None)
 
     def note_shift(self, device, opened_at, renewed=False):
         """The register's shift was opened at `opened_at` (epoch seconds; None: closed);

@@ -103,7 +103,7 @@ class Backend(abc.ABC):
             parsed = Receipt.from_dict(receipt)
             self.check(parsed)
         except ReceiptValidationError as exc:
-            raise PermanentBackendError(f"Invalid receipt {key}: {exc}") from None
+            raise PermanentBackendError(f"Invalid receipt {key}: {exc}", kind="invalid") from None
         return parsed
 
     @abc.abstractmethod
