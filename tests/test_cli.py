@@ -127,6 +127,15 @@ def test_dlq_reissue_sends_a_refused_receipt_under_a_successor(tmp_path, atol_we
     assert atol_web_emulator.documents() == {"fn-refused": 0, "fn-refused.r1": 1}
     error = run(*base, "dlq", "reissue", "fn-refused", status=1).stderr
     assert error.count("\n") == 1 and "done, not a dead letter" in error
+    source.write_text(json.dumps({"key": "http-rejected", "device": "web",
+                                  "receipt": sample_receipt(2)}) + "\n")
+    run(*base, "enqueue", str(source))
+    atol_web_emulator.set_faults(reject=1)  # HTTP 400 on POST: the register keeps nothing
+    run(*base, "drain", "--seconds", "10")
+    assert run(*base, "dlq", "reissue", "http-rejected").stdout == (
+        "http-rejected: the backend never received it; queued again under it\n")
+    run(*base, "drain", "--seconds", "10")
+    assert atol_web_emulator.documents()["http-rejected"] == 1
 
 
 def test_errors_are_clear(tmp_path):

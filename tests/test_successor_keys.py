@@ -147,6 +147,13 @@ def test_reissue_refuses_while_the_backend_cannot_confirm(connector_factory, ato
     with pytest.raises(FiscalError, match="forgets keys after 30 days"):
         conn.reissue("old")
     assert conn.entry("old")["state"] == "dead" and conn.entry("old")["spent_keys"] is None
+    # Never sent at all (it died waiting for its sale): the backend's word holds, however old.
+    conn.enqueue("never-sent", "web", sample_receipt(6))
+    with sqlite3.connect(tmp_path / "outbox.sqlite") as db:
+        db.execute("UPDATE entry SET state = 'dead', submitted = 0, updated_at = updated_at - "
+                   "31 * 86400 WHERE key = 'never-sent'")
+    assert conn.reissue("never-sent")["send_key"] == "never-sent"
+    assert conn.entry("never-sent")["state"] == "pending"
 
 
 @pytest.mark.parametrize("kind", ["atol_web", "atol_online"])

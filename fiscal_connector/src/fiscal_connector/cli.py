@@ -210,10 +210,14 @@ def cmd_dlq(args, conn):
         return 0
     if args.dlq_command == "reissue":
         answer = conn.reissue(args.key)
-        text = (f"{args.key}: {answer['spent_key']} holds document "
-                f"{answer['result']['fd_number']}, adopted" if answer["adopted"] else
-                f"{args.key}: {answer['spent_key']} holds no document; queued again as "
-                f"{answer['send_key']}")
+        if answer["adopted"]:
+            text = (f"{args.key}: {answer['spent_key']} holds document "
+                    f"{answer['result']['fd_number']}, adopted")
+        elif answer["spent_key"]:
+            text = (f"{args.key}: {answer['spent_key']} holds no document; queued again as "
+                    f"{answer['send_key']}")
+        else:
+            text = f"{args.key}: the backend never received it; queued again under it"
         _print(args, answer, text)
         return 0
     rows = conn.dead_letters(args.only)

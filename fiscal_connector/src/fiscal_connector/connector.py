@@ -279,7 +279,9 @@ class Connector:
             _logger.info("Dead letter %s: key %s holds document %s, adopted", key, spent,
                          outcome.result.fd_number)
             return {"adopted": True, "spent_key": spent, "send_key": None, "result": result}
-        forgotten = self.outbox.clock.time() - entry["updated_at"] > backend.memory_days * 86400
+        # A key sent long ago may be forgotten by the backend; one never sent proves itself.
+        forgotten = entry["submitted"] and (
+            self.outbox.clock.time() - entry["updated_at"] > backend.memory_days * 86400)
         if outcome.state == PENDING or (outcome.state == NOT_FOUND and forgotten):
             raise FiscalError(
                 f"Key {quoted(spent)}: the backend "

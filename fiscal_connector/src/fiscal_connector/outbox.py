@@ -636,7 +636,7 @@ class Outbox:
 
     def unnotified(self, limit=200):
         rows = self._read(
-            "SELECT id, key, state, result, last_error, last_error_kind FROM entry "
+            "SELECT id, key, state, result, last_error FROM entry "
             "WHERE state IN ('done', 'dead') AND notified = 0 ORDER BY id LIMIT ?",
             (limit,),
         )
@@ -706,8 +706,9 @@ class Outbox:
         now = self.clock.time()
         with self._write() as tx:
             return bool(tx.execute(
-                "UPDATE entry SET state = 'done', result = ?, last_error = NULL, notified = 0, "
-                "done_at = ?, updated_at = ? WHERE key = ? AND state = 'dead'",
+                "UPDATE entry SET state = 'done', result = ?, last_error = NULL, "
+                "last_error_kind = NULL, notified = 0, done_at = ?, updated_at = ? "
+                "WHERE key = ? AND state = 'dead'",
                 (canonical_json(result), now, now, key),
             ).rowcount)
 

@@ -596,7 +596,6 @@ def validate(data):
     return Receipt.from_dict(data).to_dict()
 
 
-
 def late_basis(data, now, zone=None, after_hours=0):
     """The correction basis under which `data` (a canonical receipt dict) is registered
     at `now` (epoch seconds), or None while it is on time.
