@@ -34,6 +34,8 @@ CONNECTOR_PARAMS = {
     "breaker_fail_max": 5,
     "breaker_reset_timeout": 30.0,
 }
+_logger = logging.getLogger(__name__)
+
 PARAM_PREFIX = "optics_pos_ru54fz."
 # Sessions in these states still sell in their register's shift.
 OPEN_SESSION_STATES = ("opening_control", "opened", "closing_control")
@@ -48,8 +50,6 @@ def _utc_datetime(epoch_seconds):
     if not epoch_seconds:
         return False
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).replace(tzinfo=None)
-
-_logger = logging.getLogger(__name__)
 
 
 class FiscalDevice(models.Model):
@@ -535,8 +535,9 @@ class FiscalDevice(models.Model):
                 )
             ) from error
         told, opened = shift_opening(task, answer, datetime.now(timezone.utc).timestamp())
-        if told:
-            self._fiscal_write({"shift_opened_at": _utc_datetime(opened)})
+        if told and self.shift_opened_at != _utc_datetime(opened):
+            # The machinery's write, whoever opens or closes the session.
+            self.sudo()._fiscal_write({"shift_opened_at": _utc_datetime(opened)})
         return answer
 
     # ------------------------------------------------------------------
@@ -587,10 +588,10 @@ class FiscalDevice(models.Model):
         UserError when the register did not."""
         self.ensure_one()
         status = (self._run_register_task("getShiftStatus") or {}).get("shiftStatus") or {}
+        values = {"fiscal_z_report_done": True}
         if status.get("state") == "closed":
             # Closed at the register itself, or by a run that died before its commit: asking
             # for a Z report again would fail for ever.
-            params = {}
             message = _(
                 "The shift of register %s was closed already: there is no Z report to print.",
                 self.name,
@@ -600,6 +601,15 @@ class FiscalDevice(models.Model):
             totals = (self._run_register_task("getShiftTotals") or {}).get("shiftTotals") or {}
             counters = shift_counters(totals)
             params = (self._run_register_task("closeShift") or {}).get("fiscalParams") or {}
+            values.update(
+                fiscal_z_counted=True,
+                fiscal_z_cash_total=float(counters["cash"]),
+                fiscal_z_electronic_total=float(counters["electronic"]),
+                fiscal_z_prepaid_total=float(counters["prepaid"]),
+                fiscal_z_credit_total=float(counters["credit"]),
+            )
+            if params.get("shiftNumber"):
+                values["fiscal_shift_number"] = params["shiftNumber"]
             message = _(
                 "Z report printed by register %(register)s: shift %(shift)s, fiscal document "
                 "%(document)s.",
@@ -618,17 +628,6 @@ class FiscalDevice(models.Model):
                 ]
             )
         )
-        values = {"fiscal_z_report_done": True}
-        if params:
-            values.update(
-                fiscal_z_counted=True,
-                fiscal_z_cash_total=float(counters["cash"]),
-                fiscal_z_electronic_total=float(counters["electronic"]),
-                fiscal_z_prepaid_total=float(counters["prepaid"]),
-                fiscal_z_credit_total=float(counters["credit"]),
-            )
-        if params.get("shiftNumber"):
-            values["fiscal_shift_number"] = params["shiftNumber"]
         sessions._fiscal_write(values)
         self.sudo()._fiscal_write({"z_report_due": False})
         for record in (self.sudo(), *sessions):

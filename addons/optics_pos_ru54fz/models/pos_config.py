@@ -32,7 +32,7 @@ class PosConfig(models.Model):
         red_after = self.env["pos.order"]._fiscal_param("status_red_after_seconds", 900)
         session = self.current_session_id
         shift_warning = bool(session and session.fiscal_shift_warning)
-        paused = device.paused_reason or ""
+        paused = bool(device.paused_reason)  # the till says so; the reason is the admin's
         # The drain renewed the register's shift by itself during this session.
         renewed = device.shift_renewed_at
         shift_renewed = bool(session and renewed and renewed >= session.start_at)

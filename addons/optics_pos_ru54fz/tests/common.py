@@ -30,6 +30,20 @@ class FiscalEmulatorMixin:
         with self.env["fiscal.device"]._fiscal_connector():
             pass  # the cron host's outbox, as its first run leaves it
 
+    def ruble_rounding(self):
+        """Cash rounding to the ruble, half up, as a store that takes no kopecks in cash."""
+        company = self.env.company
+        return self.env["account.cash.rounding"].create(
+            {
+                "name": "To the ruble",
+                "rounding": 1.0,
+                "strategy": "add_invoice_line",
+                "profit_account_id": company.default_cash_difference_income_account_id.id,
+                "loss_account_id": company.default_cash_difference_expense_account_id.id,
+                "rounding_method": "HALF-UP",
+            }
+        )
+
     @classmethod
     def set_fiscal_params(cls, **params):
         set_param = cls.env["ir.config_parameter"].sudo().set_param

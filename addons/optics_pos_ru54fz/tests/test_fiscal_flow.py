@@ -389,23 +389,11 @@ class TestFiscalFlow(FiscalPosCase):
         )
 
     def test_cash_rounding_is_a_discount_spread_over_the_lines(self):
-        company = self.company
         self.config.write(
             {
                 "cash_rounding": True,
                 "only_round_cash_method": True,
-                "rounding_method": self.env["account.cash.rounding"]
-                .create(
-                    {
-                        "name": "To the ruble",
-                        "rounding": 1.0,
-                        "strategy": "add_invoice_line",
-                        "profit_account_id": company.default_cash_difference_income_account_id.id,
-                        "loss_account_id": company.default_cash_difference_expense_account_id.id,
-                        "rounding_method": "HALF-UP",
-                    }
-                )
-                .id,
+                "rounding_method": self.ruble_rounding().id,
             }
         )
         lens = self.create_product("Lens 1.5", self.categ_basic, 2000.3, tax_ids=self.tax10.ids)

@@ -77,17 +77,6 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
         Product.create(
             {"name": "Glasses Case", "available_in_pos": True, "list_price": 1234.56}
         ).taxes_id = False
-        company = self.env.company
-        to_the_ruble = self.env["account.cash.rounding"].create(
-            {
-                "name": "To the ruble",
-                "rounding": 1.0,
-                "strategy": "add_invoice_line",
-                "profit_account_id": company.default_cash_difference_income_account_id.id,
-                "loss_account_id": company.default_cash_difference_expense_account_id.id,
-                "rounding_method": "HALF-UP",
-            }
-        )
         self.main_pos_config.write(
             {
                 "module_pos_discount": True,
@@ -95,7 +84,7 @@ class TestFiscalPosTour(FiscalEmulatorMixin, TestPointOfSaleHttpCommon):
                 "discount_pc": 10.0,
                 "cash_rounding": True,
                 "only_round_cash_method": False,
-                "rounding_method": to_the_ruble.id,
+                "rounding_method": self.ruble_rounding().id,
             }
         )
         self.main_pos_config.with_user(self.pos_user).open_ui()

@@ -9,6 +9,14 @@ import * as ErrorPopup from "@point_of_sale/../tests/tours/helpers/ErrorPopupTou
 import * as NumberPopup from "@point_of_sale/../tests/tours/helpers/NumberPopupTourMethods";
 import { registry } from "@web/core/registry";
 
+function receiptSaysQueued() {
+    return {
+        content: "the receipt says the fiscal receipt is queued",
+        trigger: ".pos-receipt .o_fiscal_receipt .o_fiscal_queued",
+        isCheck: true,
+    };
+}
+
 // Sell and pay: the receipt says the fiscal receipt is queued, the header shows the light.
 registry.category("web_tour.tours").add("OpticsFiscalSellTour", {
     test: true,
@@ -27,11 +35,7 @@ registry.category("web_tour.tours").add("OpticsFiscalSellTour", {
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
             ReceiptScreen.receiptIsThere(),
-            {
-                content: "the receipt says the fiscal receipt is queued",
-                trigger: ".pos-receipt .o_fiscal_receipt .o_fiscal_queued",
-                isCheck: true,
-            },
+            receiptSaysQueued(),
             ReceiptScreen.clickNextOrder(),
         ].flat(),
 });
@@ -233,11 +237,7 @@ registry.category("web_tour.tours").add("OpticsFiscalDiscountRoundingTour", {
             PaymentScreen.remainingIs("0.0"),
             PaymentScreen.clickValidate(),
             ReceiptScreen.receiptIsThere(),
-            {
-                content: "the receipt says the fiscal receipt is queued",
-                trigger: ".pos-receipt .o_fiscal_receipt .o_fiscal_queued",
-                isCheck: true,
-            },
+            receiptSaysQueued(),
             ReceiptScreen.clickNextOrder(),
         ].flat(),
 });

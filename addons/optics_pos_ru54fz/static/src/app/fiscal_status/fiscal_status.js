@@ -29,7 +29,7 @@ export class FiscalStatus extends Component {
             oldest_age: 0,
             failed: 0,
             shift_warning: false,
-            paused: "",
+            paused: false,
             shift_renewed: false,
         });
         onMounted(() => {
