@@ -4,7 +4,14 @@ import dataclasses
 
 import pytest
 import redis
-from conftest import REDIS_URL, assert_device_order, assert_exactly_once, drain_all, free_port
+from conftest import (
+    REDIS_URL,
+    SimulatedClock,
+    assert_device_order,
+    assert_exactly_once,
+    drain_all,
+    free_port,
+)
 from fiscal_connector.demo import emulator_device, sample_receipt
 from fiscal_connector.drain import backoff_delay
 from fiscal_connector.emulators import EmulatorServer
@@ -190,6 +197,53 @@ def test_atol_online_is_asked_again_no_sooner_than_a_second_after_a_failure(
     assert row["next_attempt_at"] - before >= 1.0
     drain_all(conn)
     assert_exactly_once(conn, ["sale-lost"], [atol_online_emulator])
+
+
+def test_receipts_pass_one_whose_answer_was_lost_within_the_send_window(
+        connector_factory, atol_online_emulator):
+    """A lost answer holds its receipt for ATOL Online's second; with a window the
+    receipts behind it go out meanwhile, each still fiscalized once."""
+    device = dataclasses.replace(emulator_device("cloud", atol_online_emulator), send_window=4)
+    conn = connector_factory([device])
+    keys = [f"sale-{number}" for number in range(4)]
+    for number, key in enumerate(keys):
+        conn.enqueue(key, "cloud", sample_receipt(number))
+    atol_online_emulator.set_faults(lost=1)
+    drain_all(conn)
+    assert_exactly_once(conn, keys, [atol_online_emulator])
+    # The register took sale-0 first (only its answer was lost); the outbox learnt it last.
+    done_at = {key: conn.entry(key)["done_at"] for key in keys}
+    assert sorted(keys, key=done_at.get) == keys[1:] + keys[:1]
+
+
+def test_the_backoff_follows_the_device_not_one_unlucky_receipt(
+        connector_factory, atol_online_emulator):
+    """A receipt that loses its answer again after another receipt went through waits
+    the first step of the backoff (2-4 s here), not the second (4-8 s)."""
+    device = dataclasses.replace(emulator_device("cloud", atol_online_emulator), send_window=2)
+    clock = SimulatedClock()
+    conn = connector_factory([device], clock=clock, backoff_base=4.0, backoff_cap=300.0)
+    conn.enqueue("unlucky", "cloud", sample_receipt(1))
+    conn.enqueue("lucky", "cloud", sample_receipt(2))
+    atol_online_emulator.set_faults(lost=1)
+    conn.drain(max_seconds=1)  # unlucky's answer is lost, lucky goes through meanwhile
+    assert conn.entry("lucky")["state"] == "done"
+    clock.advance(10)
+    atol_online_emulator.set_faults(lost=1)
+    conn.drain(max_seconds=1)
+    row = conn.entry("unlucky")
+    assert (row["state"], row["attempts"]) == ("unknown", 2)
+    assert 2.0 <= row["next_attempt_at"] - row["updated_at"] <= 4.0
+    clock.advance(10)
+    drain_all(conn)
+    assert_exactly_once(conn, ["unlucky", "lucky"], [atol_online_emulator])
+
+
+def test_send_window_is_a_whole_number_from_one(atol_online_emulator):
+    for wrong in (0, -1, 1.5, True):
+        with pytest.raises(FiscalError, match="send_window"):
+            dataclasses.replace(emulator_device("cloud", atol_online_emulator),
+                                send_window=wrong)
 
 
 PLACE = "Оптика «Зоркий глаз»"  # tag 1187: where the settlement is made

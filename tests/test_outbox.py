@@ -65,6 +65,32 @@ def test_fifo_per_device_and_head_of_line(outbox):
     assert outbox.claim_head("d2", token, 0.05)[1]["key"] == "b0"
 
 
+def test_a_send_window_lets_due_entries_pass_one_that_waits(outbox):
+    outbox.enqueue("a0", "d1", "sell", sample_receipt(0))
+    outbox.enqueue("a1", "d1", "sell_refund", sample_receipt(0, "sell_refund"), "a0")
+    for number in (2, 3, 4):
+        outbox.enqueue(f"a{number}", "d1", "sell", sample_receipt(number))
+    token = owner_id()
+    _, row = outbox.claim_head("d1", token, 0.05, window=3)
+    assert row["key"] == "a0"
+    assert outbox.claim_head("d1", token, 0.05, window=3)[0] == "busy"  # one in flight
+    outbox.finish(row["id"], token, "unknown", next_attempt_at=row["next_attempt_at"] + 60)
+    # a0 waits for its retry and a1, its refund, for a0: a2 goes meanwhile.
+    status, row = outbox.claim_head("d1", token, 0.05, window=3)
+    assert (status, row["key"]) == ("claimed", "a2")
+    assert "waiting for a0" in outbox.entry("a1")["last_error"]
+    outbox.finish(row["id"], token, "done", result={"fd": 1})
+    _, row = outbox.claim_head("d1", token, 0.05, window=3)
+    assert row["key"] == "a3"
+    outbox.finish(row["id"], token, "done", result={"fd": 2})
+    # The window is the three oldest unfinished entries: a4 is in it now, a2 and a3 done.
+    _, row = outbox.claim_head("d1", token, 0.05, window=3)
+    assert row["key"] == "a4"
+    outbox.finish(row["id"], token, "done", result={"fd": 3})
+    status, row = outbox.claim_head("d1", token, 0.05, window=3)
+    assert (status, row["key"]) == ("wait", "a1")  # the first due again of the two waiting
+
+
 def test_claim_is_atomic_between_threads(outbox):
     outbox.enqueue("k", "d1", "sell", sample_receipt(1))
     results = []

@@ -17,8 +17,9 @@ retention_days, backoff_base, backoff_cap, breaker_fail_max,
 breaker_reset_timeout, lock_expire, poll_interval, poll_budget, drain_workers,
 integrity_check, latency_buckets. Device settings: backend (atol_web |
 atol_online), url, login, password, group_code, company_inn, company_email,
-payment_address, timeout. Paths in a file are relative to the file. Only
-`enqueue` creates the outbox; the other commands refuse a path with none.
+payment_address, timeout, tz, correction_after_hours, send_window. Paths in a
+file are relative to the file. Only `enqueue` creates the outbox; the other
+commands refuse a path with none.
 
 Exit status: 0 success, 1 an error (one line on stderr), 2 bad usage.
 """

@@ -65,6 +65,11 @@ class DeviceConfig:
     # corrections itself).
     tz: str = ""
     correction_after_hours: float | None = None
+    # How many of the device's oldest unfinished receipts the drain may choose from: 1
+    # sends strictly in order, so one waiting for a retry (a lost answer, a document
+    # still processing) holds up the rest; more lets later ones go meanwhile. A refund
+    # always waits for its sale.
+    send_window: int = 1
 
     def __post_init__(self):
         if not self.code:
@@ -76,6 +81,9 @@ class DeviceConfig:
             )
         if not self.url:
             raise FiscalError(f"Device {self.code}: url is required (where its backend answers)")
+        if isinstance(self.send_window, bool) or not isinstance(self.send_window, int) \
+                or self.send_window < 1:
+            raise FiscalError(f"Device {self.code}: send_window must be a whole number from 1")
         if self.tz:
             try:
                 zoneinfo.ZoneInfo(self.tz)

@@ -111,7 +111,9 @@ class _DeviceRun:
                     return
                 clock.wait(self.drain.stop, closed_for)  # then a trial call (half-open)
                 continue
-            status, row = outbox.claim_head(self.code, self.drain.token, config.poll_interval)
+            woken_by = self.drain.wake  # taken before the claim: no arrival slips past
+            status, row = outbox.claim_head(self.code, self.drain.token, config.poll_interval,
+                                            self.drain.devices[self.code].send_window)
             if status == "busy":
                 self.skipped = f"entry {row['key']} is being sent by another drainer"
                 return
@@ -123,7 +125,7 @@ class _DeviceRun:
                 delay = row["next_attempt_at"] - clock.time()
                 if clock.monotonic() + delay >= self.drain.deadline:
                     return
-                clock.wait(self.drain.stop, max(delay, 0))
+                clock.wait(woken_by, max(delay, 0))  # a new arrival may be due at once
                 continue
             if status == "dead":
                 self.counts["dead"] += 1
@@ -230,8 +232,11 @@ class _DeviceRun:
         except Exception as error:  # noqa: BLE001 - any failure mid-call leaves the outcome unknown
             if not isinstance(error, TransientBackendError):
                 _logger.exception("Unexpected error while sending %s", row["key"])
-            # However long the backend stays away, the entry waits at the head of its queue.
-            wait = max(backoff_delay(row["attempts"] + 1, config.backoff_base, config.backoff_cap),
+            # However long the backend stays away, the entry waits in its queue.
+            # The pace follows the device's run of failures, not this entry's: one whose
+            # answers were lost while others went through is asked again at the floor.
+            failures = max(self.breaker.fail_counter, 1)
+            wait = max(backoff_delay(failures, config.backoff_base, config.backoff_cap),
                        self.backend.retry_floor)
             return self._record(row, UNKNOWN, started, answered=False, last_error=str(error),
                                 last_error_kind="unreachable", next_attempt_at=clock.time() + wait)
@@ -291,6 +296,7 @@ class Drain:
         self.idle_seconds = idle_seconds
         self.arrivals = threading.Condition()
         self.arrival_count = 0  # bumped by the calling thread when on_tick queued something
+        self.wake = threading.Event()  # set (and replaced) on each arrival and at the end
         self.waiting = 0  # device threads out of work, waiting for arrivals
 
     def wait_for_arrivals(self):
@@ -312,11 +318,14 @@ class Drain:
         with self.arrivals:
             self.arrival_count += 1
             self.arrivals.notify_all()
+            self.wake.set()
+            self.wake = threading.Event()
 
     def _end(self):
         with self.arrivals:
             self.stop.set()
             self.arrivals.notify_all()
+            self.wake.set()
 
     def run(self, on_result=None, on_tick=None):
         """`on_tick()`: queues what came meanwhile, returns how many it queued."""

@@ -464,20 +464,23 @@ class Outbox:
 
     # -- the drain's side ---------------------------------------------------
 
-    def claim_head(self, device, token, poll_interval):
-        """Atomically take the oldest unfinished entry of a device for sending.
+    def claim_head(self, device, token, poll_interval, window=1):
+        """Atomically take the oldest due entry among a device's `window` oldest
+        unfinished ones for sending (1: strictly the oldest).
 
-        Returns (status, row): "empty"; "wait" (row not due yet, or waiting for
-        the document it refers to); "dead" (the document it refers to is dead,
-        so this one is too); "busy" (another live drainer is sending it);
-        "claimed" (row is now `sending` under `token`; row holds its state and
-        submitted flag from before the claim). A row left `sending` by a
-        drainer that died becomes `unknown`, to be settled by asking the backend.
+        Returns (status, row): "empty"; "wait" (no entry of the window is due yet,
+        or each waits for the document it refers to: row is the first due again);
+        "dead" (the document row refers to is dead, so row is too); "busy"
+        (another live drainer is sending row); "claimed" (row is now `sending`
+        under `token`; row holds its state and submitted flag from before the
+        claim). A row left `sending` by a drainer that died becomes `unknown`, to
+        be settled by asking the backend.
         """
         # Not durable: lost on a power cut, the entry is simply sent again under its key.
         while True:  # one short transaction per batch of arrivals admitted
             status, row = self._grouped(
-                lambda tx: self._claim_head(tx, device, token, poll_interval), durable=False
+                lambda tx: self._claim_head(tx, device, token, poll_interval, max(window, 1)),
+                durable=False,
             )
             if status != "admitted":
                 return status, row
@@ -496,45 +499,56 @@ class Outbox:
             tx.execute("UPDATE intake SET admitted_up_to = ?", (last,))
         return newest > last
 
-    def _claim_head(self, tx, device, token, poll_interval):
+    def _claim_head(self, tx, device, token, poll_interval, window):  # noqa: PLR0913
         now = self.clock.time()
         more_arrivals = self._admit_arrivals(tx)
-        head = tx.execute(
-            f"SELECT * FROM entry WHERE device = ? AND {_QUEUED} ORDER BY hlc, id LIMIT 1",
-            (device,),
-        ).fetchone()
-        if head is None:  # admitted entries are older than arrivals: look further only then
-            return ("admitted" if more_arrivals else "empty"), None
-        head = dict(head)
-        if head["state"] == SENDING:
-            stale = now - head["updated_at"] > STALE_CLAIM_SECONDS
-            if not (stale or owner_is_dead(head["claim"])):
-                return "busy", head
-            _logger.warning(
-                "Outbox entry %s of device %s was left sending by a stopped drainer: "
-                "its outcome is unknown, asking the backend",
-                head["key"],
-                device,
-            )
+        rows = tx.execute(
+            f"SELECT * FROM entry WHERE device = ? AND {_QUEUED} ORDER BY hlc, id LIMIT ?",
+            (device, window),
+        ).fetchall()
+        waiting = None  # the entry of the window due first
+        for row in map(dict, rows):
+            if row["state"] == SENDING and not self._recover_claim(tx, device, row, now):
+                return "busy", row
+            if row["next_attempt_at"] <= now and row["after_key"]:
+                status = self._hold_for_reference(tx, row, now, poll_interval)
+                if status == "dead":
+                    return status, row
+            if row["next_attempt_at"] > now:
+                if waiting is None or row["next_attempt_at"] < waiting["next_attempt_at"]:
+                    waiting = row
+                continue
             tx.execute(
-                "UPDATE entry SET state = 'unknown', submitted = 1, claim = NULL, "
-                "last_error = ?, last_error_kind = 'interrupted', updated_at = ? WHERE id = ?",
-                ("drainer stopped while sending; outcome unknown", now, head["id"]),
+                "UPDATE entry SET state = 'sending', submitted = 1, claim = ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = ?",
+                (token, now, row["id"], row["state"]),
             )
-            head.update(state=UNKNOWN, submitted=1, next_attempt_at=now)
-        if head["next_attempt_at"] > now:
-            return "wait", head
-        if head["after_key"]:
-            status = self._hold_for_reference(tx, head, now, poll_interval)
-            if status:
-                return status, head
-        tx.execute(
-            "UPDATE entry SET state = 'sending', submitted = 1, claim = ?, "
-            "attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = ?",
-            (token, now, head["id"], head["state"]),
+            crashpoint("drain:in_claim")
+            return "claimed", row
+        if more_arrivals and len(rows) < window:  # admitted entries are older than arrivals
+            return "admitted", None
+        return ("wait", waiting) if waiting else ("empty", None)
+
+    @staticmethod
+    def _recover_claim(tx, device, row, now):
+        """A row left sending: False while its drainer lives; else it becomes unknown
+        (to be asked about) and True."""
+        stale = now - row["updated_at"] > STALE_CLAIM_SECONDS
+        if not (stale or owner_is_dead(row["claim"])):
+            return False
+        _logger.warning(
+            "Outbox entry %s of device %s was left sending by a stopped drainer: "
+            "its outcome is unknown, asking the backend",
+            row["key"],
+            device,
         )
-        crashpoint("drain:in_claim")
-        return "claimed", head
+        tx.execute(
+            "UPDATE entry SET state = 'unknown', submitted = 1, claim = NULL, "
+            "last_error = ?, last_error_kind = 'interrupted', updated_at = ? WHERE id = ?",
+            ("drainer stopped while sending; outcome unknown", now, row["id"]),
+        )
+        row.update(state=UNKNOWN, submitted=1, next_attempt_at=now)
+        return True
 
     @staticmethod
     def _hold_for_reference(tx, head, now, poll_interval):
