@@ -1,7 +1,7 @@
 {
     "name": "Optics POS 54-FZ",
     "summary": "Every paid POS order fiscalized once through ATOL (FFD 1.2)",
-    "version": "17.0.1.2.0",
+    "version": "17.0.1.3.0",
     "category": "Sales/Point of Sale",
     "author": "Optics Retail Suite",
     "website": "https://github.com/optics-retail/optics-suite",

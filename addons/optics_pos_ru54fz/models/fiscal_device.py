@@ -117,6 +117,16 @@ class FiscalDevice(models.Model):
     timeout = fields.Float(
         "Timeout (s)", default=5.0, help="Seconds to wait for one answer of the backend."
     )
+    send_window = fields.Integer(
+        "Send Window",
+        default=10,
+        required=True,
+        tracking=True,
+        help="How many of the register's oldest waiting receipts the connector may choose "
+        "from. 1 sends strictly in sale order, so a receipt waiting for a retry (an answer "
+        "lost on the way, a document the backend is still processing) holds up every sale "
+        "behind it; more lets the later ones go meanwhile. A refund always waits for its sale.",
+    )
     correction_after_hours = fields.Integer(
         "Late Sales As Corrections After (h)",
         default=0,
@@ -274,6 +284,11 @@ class FiscalDevice(models.Model):
                     )
                 )
 
+    @api.constrains("send_window")
+    def _check_send_window(self):
+        if any(device.send_window < 1 for device in self):
+            raise ValidationError(_("The send window is at least 1 receipt."))
+
     @api.constrains("url")
     def _check_url(self):
         for device in self:
@@ -319,6 +334,7 @@ class FiscalDevice(models.Model):
             timeout=timeout or device.timeout or 5.0,
             tz=device.tz or "",
             correction_after_hours=device.correction_after_hours,
+            send_window=device.send_window,
         )
 
     @api.model

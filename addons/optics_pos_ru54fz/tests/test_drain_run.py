@@ -5,6 +5,7 @@ from unittest.mock import patch
 from fiscal_connector.emulators import EmulatorServer
 from fiscal_connector.emulators.atol_online import PUBLIC_TEST_ACCOUNT
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
@@ -76,6 +77,26 @@ class TestFiscalDrainRun(FiscalPosCase):
         # The next run finds nothing left to send.
         self.run_cron_job()
         self.assertEqual(self.emulator.documents(), counts)
+
+    def test_a_lost_answer_holds_up_no_sale_behind_it(self):
+        first, second = (
+            self.sell(self.ui_order([(product, 1)], customer=self.customer))
+            for product in (self.lens, self.frame)
+        )
+        self.emulator.set_faults(lost=1)  # the register keeps the first, its answer is lost
+        written = []
+        with self.write_results_calling(written.append):
+            self.run_cron_job()
+        self.assertEqual((first | second).mapped("fiscal_state"), ["fiscalized"] * 2)
+        # The first waits ATOL Online's second before it is asked about; the second went
+        # out meanwhile (the device's send window).
+        self.assertEqual(written, [second.fiscal_key, first.fiscal_key])
+        self.assertEqual(self.emulator.documents(),
+                         {first.fiscal_key: 1, second.fiscal_key: 1})
+
+    def test_the_send_window_is_at_least_one_receipt(self):
+        with self.assertRaisesRegex(ValidationError, "at least 1"):
+            self.device.send_window = 0
 
     def test_a_slow_register_does_not_hold_back_the_results_of_another(self):
         folder = tempfile.mkdtemp(dir=self.fiscal_tmp)
