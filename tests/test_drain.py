@@ -137,6 +137,7 @@ def test_backoff_is_capped_with_jitter():
     assert 0.5 <= delays[0] <= 1.0
     assert 4.0 <= delays[3] <= 8.0
     assert all(150.0 <= delay <= 300.0 for delay in delays[10:])
+    assert 150.0 <= backoff_delay(100_000, 1.0, 300.0) <= 300.0  # a shift-long outage
 
 
 def test_without_redis_it_uses_file_locks(connector_factory, atol_web_emulator):

@@ -49,7 +49,9 @@ NOTIFY_EVERY = 0.02  # seconds between callback passes (and ticks) while devices
 
 def backoff_delay(attempts, base, cap):
     """Capped exponential backoff with equal jitter: between half and all of the step."""
-    step = min(cap, base * (2 ** max(attempts - 1, 0)))
+    # The exponent stops growing long past any cap: a shift-long outage counts thousands
+    # of failures, and 2 ** thousands does not fit a float.
+    step = min(cap, base * 2.0 ** min(max(attempts - 1, 0), 64))
     return step / 2 + random.uniform(0, step / 2)
 
 
