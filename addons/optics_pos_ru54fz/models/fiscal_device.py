@@ -118,7 +118,6 @@ class FiscalDevice(models.Model):
         "Timeout (s)", default=5.0, help="Seconds to wait for one answer of the backend."
     )
     send_window = fields.Integer(
-        "Send Window",
         default=10,
         required=True,
         tracking=True,
