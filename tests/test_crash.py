@@ -70,6 +70,9 @@ def emulators(tmp_path_factory):
         process.wait(10)
 
 
+WINDOW = 3  # the cloud register's send window; the Web Server ones send strictly in order
+
+
 def _devices(ports):
     web = f"http://127.0.0.1:{ports['web']}"
     online = f"http://127.0.0.1:{ports['online']}/possystem/v5/"
@@ -77,7 +80,7 @@ def _devices(ports):
             DeviceConfig("w2", "atol_web", web, timeout=2.0),
             DeviceConfig("o1", "atol_online", online, PUBLIC_TEST_ACCOUNT["login"],
                          PUBLIC_TEST_ACCOUNT["password"], PUBLIC_TEST_ACCOUNT["group_code"],
-                         PUBLIC_TEST_ACCOUNT["inn"], timeout=2.0)]
+                         PUBLIC_TEST_ACCOUNT["inn"], timeout=2.0, send_window=WINDOW)]
 
 
 def _fork(job, crash_at=None, kill_after=None):
@@ -159,6 +162,8 @@ def _verify(config, ports, items, callback_log, prefix="r"):
             assert entry["state"] == "done"
             per_device.setdefault(entry["device"], []).append((entry["hlc"], key))
         for device, rows in per_device.items():
+            if device == "o1" and WINDOW > 1:  # may send past an entry that waits
+                continue
             numbers = [documents[key][0][1] for _, key in sorted(rows)]
             assert numbers == sorted(numbers), f"device {device} out of order"
         for key, _device, _receipt, after_key in items:
