@@ -241,7 +241,8 @@ class PosOrder(models.Model):
             device = order.config_id.fiscal_device_id
             if order.fiscal_key or order.fiscal_state or not device or not order.lines:
                 continue
-            client = order._fiscal_client() or {}
+            receipt = order._fiscal_receipt()
+            client = receipt.get("client") or {}
             if device.backend == "atol_online" and not (client.get("email") or client.get("phone")):
                 raise UserError(
                     _(
@@ -252,7 +253,7 @@ class PosOrder(models.Model):
                     )
                 )
             try:
-                check_receipt(device._fiscal_device_config(), order._fiscal_receipt())
+                check_receipt(device._fiscal_device_config(), receipt)
             except FiscalError as error:
                 raise UserError(
                     _(
@@ -556,7 +557,9 @@ class PosOrder(models.Model):
                 continue
             order._fiscal_record_chain(entry)
             order._fiscal_apply_outcome(
-                entry["state"], entry.get("result"), entry.get("last_error"),
+                entry["state"],
+                entry.get("result"),
+                entry.get("last_error"),
                 entry.get("last_error_kind"),
             )
         queued.filtered(

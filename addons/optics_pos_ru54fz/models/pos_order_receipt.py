@@ -85,10 +85,14 @@ class PosOrder(models.Model):
             client.update(name=buyer.name, inn=vat)
         return client or None
 
-    def _fiscal_measure(self, line):
-        # Tag 2108: pieces for the Units category, "other" for anything else.
+    def _fiscal_measures(self):
+        """Tag 2108 per line: pieces for the Units category, "other" for anything else."""
         unit_category_id = self.env["ir.model.data"]._xmlid_to_res_id("uom.product_uom_categ_unit")
-        return 0 if line.product_uom_id.category_id.id == unit_category_id else 255
+        # The product's unit is the line's (a related field, computed again for a new line).
+        return {
+            line: 0 if line.product_id.uom_id.category_id.id == unit_category_id else 255
+            for line in self.lines
+        }
 
     def _fiscal_is_adjustment(self, line):
         """A discount the till put on the whole order (pos_discount), or a loyalty, coupon
@@ -107,6 +111,13 @@ class PosOrder(models.Model):
         """
         deposit_product = self.config_id.fiscal_deposit_product_id
         vat_mappings = self.env["fiscal.vat.mapping"]._for_company(self.company_id)
+        vat_codes = {}  # lines mostly share their taxes: each set is mapped once
+
+        def vat_code(taxes):
+            if taxes not in vat_codes:
+                vat_codes[taxes] = vat_mappings._vat_code_for_taxes(taxes)
+            return vat_codes[taxes]
+
         goods, adjustments, setoff = [], [], Decimal(0)
         for line in self.lines:
             amount = _money(line.price_subtotal_incl) * sign
@@ -120,7 +131,7 @@ class PosOrder(models.Model):
             taxes = line.tax_ids_after_fiscal_position if self.fiscal_position_id else line.tax_ids
             if amount < 0 and self._fiscal_is_adjustment(line):
                 # A reward without tax reaches the goods of any rate.
-                vat = vat_mappings._vat_code_for_taxes(taxes) if taxes else None
+                vat = vat_code(taxes) if taxes else None
                 adjustments.append((amount, vat))
                 continue
             if amount < 0 or quantity < 0:
@@ -131,7 +142,7 @@ class PosOrder(models.Model):
                     )
                 )
             if quantity:
-                vat = vat_mappings._vat_code_for_taxes(taxes)
+                vat = vat_code(taxes)
                 goods.append((line, amount, quantity, vat, is_deposit))
         paid = sum((_money(p.amount) * sign for p in self.payment_ids), Decimal(0))
         # Cash rounding: what was paid differs from the lines by the rounded kopecks.
@@ -155,7 +166,7 @@ class PosOrder(models.Model):
                         reason=error,
                     )
                 ) from error
-        items = []
+        items, measures = [], self._fiscal_measures()
         for (line, _amount, quantity, vat, is_deposit), amount in zip(goods, amounts):
             common = {
                 "name": (line.full_product_name or line.product_id.display_name)[:128],
@@ -165,7 +176,7 @@ class PosOrder(models.Model):
                 "payment_object": PAYMENT_OBJECT_CODES[
                     "payment" if is_deposit else line.product_id.fiscal_payment_object or "goods"
                 ],
-                "measure": self._fiscal_measure(line),
+                "measure": measures[line],
             }
             items += [
                 {
