@@ -335,27 +335,11 @@ class PosOrder(models.Model):
         whose end deletes it (ir.cron._process_job), and this sale may come after the
         run's last look for orders to send.
         """
-        # The row ir.cron._trigger() would create, in one statement: this runs for every sale
-        # at the till, where the ORM's create of the row cost as much as the receipt check.
-        # (The id through the cached xmlid lookup: env.ref() would query the cron.)
+        # The id through the cached xmlid lookup: env.ref() would also query the cron's existence.
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "optics_pos_ru54fz.ir_cron_fiscal_drain"
         )
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO ir_cron_trigger
-                          (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-                   VALUES (%s, %s, %s, %s, %s, %s)""",
-                cron_id,
-                now,
-                self.env.uid,
-                now,
-                self.env.uid,
-                now,
-            )
-        )
-        self.env.cr.postcommit.add(self.env["ir.cron"]._notifydb)
+        self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     # ------------------------------------------------------------------
     # The cron: enqueue (the reconciler), drain, write results back
