@@ -7,7 +7,6 @@ from . import (
     pos_config,
     pos_order,
     pos_order_fiscal_key,
-    pos_order_line,
     pos_order_receipt,
     pos_payment_method,
     pos_session,
