@@ -45,6 +45,7 @@ def order_data(env, session, products, cash_method):
                 0,
                 {
                     "product_id": product.id,
+                    "full_product_name": product.display_name,
                     "qty": 1,
                     "price_unit": price,
                     "discount": 0,
